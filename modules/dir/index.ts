@@ -1,0 +1,4 @@
+// dir: placeholder until the module lands.
+import { defineModule } from "../../src/module.ts";
+
+export default defineModule({ name: "dir" });

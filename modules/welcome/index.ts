@@ -1,0 +1,19 @@
+// welcome: the embedded "It works!"-style page the default config serves without reading any file.
+import { defineModule, DECLINED } from "../../src/module.ts";
+import { HttpError } from "../../src/http/errors.ts";
+import type { Request } from "../../src/http/request.ts";
+import page from "../../conf/welcome.html" with { type: "text" };
+
+export default defineModule({
+  name: "welcome",
+  description: "Serves mosaic's embedded welcome page (SetHandler welcome-page)",
+  hooks: {
+    handler(r: Request) {
+      if (r.handler !== "welcome-page") return DECLINED;
+      if (r.uri !== "/" && r.uri !== "/index.html") throw new HttpError(404);
+      if (r.method !== "GET" && r.method !== "HEAD") throw new HttpError(405, undefined, { Allow: "GET,HEAD,OPTIONS" });
+      r.headersOut.set("Content-Type", "text/html; charset=utf-8");
+      return new Response(page, { headers: r.headersOut });
+    },
+  },
+});

@@ -1,0 +1,193 @@
+// The request pipeline: runs the phases over the hook table, then filters, finalises and logs.
+import core from "../../modules/core/index.ts";
+import { CORE_DEFAULTS } from "../../modules/core/config.ts";
+import { logError } from "../log/error-log.ts";
+import { DECLINED, PHASES, RUN_FIRST } from "../module.ts";
+import type { HookResult, Phase } from "../module.ts";
+import type { Runtime } from "../runtime.ts";
+import { errorPage, HttpError, STATUS_TEXT } from "./errors.ts";
+import { Request } from "./request.ts";
+import { walkSections } from "./walk.ts";
+
+const BEFORE_WALK: Phase[] = ["post_read_request", "translate_name", "map_to_storage"];
+const AFTER_WALK: Phase[] = PHASES.filter((p) => !BEFORE_WALK.includes(p));
+
+/** Runs one phase. run-first: stop at the first non-DECLINED; run-all: stop only at a Response. */
+async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response | undefined> {
+  const hooks = rt.cfg.hooks.phases[phase];
+  const first = RUN_FIRST.has(phase);
+  for (let i = 0; i < hooks.length; i++) {
+    let res: HookResult | Promise<HookResult> = hooks[i]!.fn(r);
+    if (res instanceof Promise) res = await res;
+    if (res === DECLINED) continue;
+    if (res instanceof Response) return res;
+    if (first) return undefined;
+  }
+  if (phase === "handler") throw new HttpError(404);
+  return undefined;
+}
+
+/**
+ * Runs a request through every phase and returns the handler's (or an error's) response, before
+ * output filters. Errors thrown as HttpError become error documents; anything else is a 500.
+ */
+export async function processRequest(rt: Runtime, r: Request): Promise<Response> {
+  try {
+    for (const phase of BEFORE_WALK) {
+      const res = await runPhase(rt, r, phase);
+      if (res) return res;
+    }
+    walkSections(r, rt.cfg.modules);
+    for (const phase of AFTER_WALK) {
+      const res = await runPhase(rt, r, phase);
+      if (res) return res;
+    }
+    throw new HttpError(500);
+  } catch (e) {
+    return errorResponse(rt, r, e);
+  }
+}
+
+/** Turns a thrown value into the error response (ErrorDocument, canned page), logging 500s. */
+export async function errorResponse(rt: Runtime, r: Request, e: unknown): Promise<Response> {
+  let err: HttpError;
+  if (e instanceof HttpError) err = e;
+  else {
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    logError(r, "error", "core", `AH00524: Handler for ${r.handler ?? "default-handler"} returned invalid result code: ${msg}`);
+    err = new HttpError(500);
+  }
+  if (err.close) r.closeConnection = true;
+  r.status = err.status;
+  const headers = new Headers(r.errHeadersOut);
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
+  const dir = core.dirConf(r);
+  const doc = dir.errorDocuments?.get(err.status);
+  if (doc !== undefined && doc !== "default" && !r.prev) {
+    if (doc.startsWith('"')) {
+      headers.set("Content-Type", "text/html; charset=iso-8859-1");
+      return new Response(doc.slice(1), { status: err.status, headers });
+    }
+    if (doc.startsWith("/")) return errorDocumentRedirect(rt, r, doc, err.status, headers);
+    r.status = 302;
+    headers.set("Location", doc);
+    return cannedResponse(rt, r, 302, headers, doc);
+  }
+  return cannedResponse(rt, r, err.status, headers, headers.get("Location") ?? undefined, err.message);
+}
+
+function cannedResponse(
+  rt: Runtime,
+  r: Request,
+  status: number,
+  headers: Headers,
+  location?: string,
+  detail?: string,
+): Response {
+  headers.set("Content-Type", "text/html; charset=iso-8859-1");
+  const body = errorPage({
+    status,
+    method: r.method,
+    uri: r.uri,
+    location,
+    serverAdmin: core.serverConf(r.server).serverAdmin,
+    signature: signature(rt, r),
+    detail: status === 400 && detail !== STATUS_TEXT[400] ? detail : undefined,
+  });
+  return new Response(body, { status, headers });
+}
+
+/** ServerSignature's `<address>` line for server-generated pages. */
+export function signature(rt: Runtime, r: Request): string {
+  const mode = core.dirConf(r).serverSignature ?? "off";
+  if (mode === "off") return "";
+  const cs = core.serverConf(r.server);
+  const name = r.server.serverName || r.hostname;
+  const host = mode === "email" && cs.serverAdmin ? `<a href="mailto:${cs.serverAdmin}">${name}</a>` : name;
+  return `<address>${rt.banner} Server at ${host} Port ${r.server.port || r.conn.localPort}</address>\n`;
+}
+
+/** ErrorDocument with a local path: an internal GET of that path that keeps the error status. */
+async function errorDocumentRedirect(rt: Runtime, r: Request, uri: string, status: number, headers: Headers): Promise<Response> {
+  const q = uri.indexOf("?");
+  const nr = internalRequest(r, q >= 0 ? uri.slice(0, q) : uri, q >= 0 ? uri.slice(q + 1) : "", r.method === "HEAD" ? "HEAD" : "GET");
+  nr.subprocessEnv.set("REDIRECT_STATUS", String(status));
+  nr.subprocessEnv.set("REDIRECT_URL", r.uri);
+  if (r.args) nr.subprocessEnv.set("REDIRECT_QUERY_STRING", r.args);
+  const res = await processRequest(rt, nr);
+  if (nr.status >= 400 && nr.status !== status) {
+    // Apache appends "Additionally, a N error was encountered while trying to use an ErrorDocument".
+    return cannedResponse(rt, r, status, headers);
+  }
+  for (const [k, v] of headers) res.headers.set(k, v);
+  r.filename = nr.filename;
+  r.handler = nr.handler;
+  return new Response(res.body, { status, headers: res.headers });
+}
+
+/** A new request for an internal redirect (ErrorDocument, DirectoryIndex, FallbackResource). */
+export function internalRequest(r: Request, uri: string, args: string, method = r.method): Request {
+  const nr = new Request(r.raw, method, r.protocol, r.conn, r.server, uri, args, args ? `${uri}?${args}` : uri, r.hostname);
+  nr.prev = r;
+  nr.user = r.user;
+  nr.authType = r.authType;
+  for (const [k, v] of r.subprocessEnv) nr.subprocessEnv.set(`REDIRECT_${k}`, v);
+  return nr;
+}
+
+/**
+ * Serves `uri` in place of the current request (Apache's ap_internal_redirect): the new request runs
+ * every phase; its status becomes the response's.
+ */
+export async function internalRedirect(rt: Runtime, r: Request, uri: string, args = r.args): Promise<Response> {
+  const nr = internalRequest(r, uri, args);
+  let depth = 0;
+  for (let p = nr.prev; p; p = p.prev) depth++;
+  if (depth > 10) {
+    logError(r, "error", "core", "AH00124: Request exceeded the limit of 10 internal redirects due to probable configuration error.");
+    throw new HttpError(500);
+  }
+  const res = await processRequest(rt, nr);
+  r.status = nr.status;
+  r.filename = nr.filename;
+  r.handler = nr.handler;
+  r.user = nr.user;
+  for (const [k, v] of nr.headersOut) r.headersOut.set(k, v);
+  return res;
+}
+
+/** Output filters (in hook order), then the Server header, Connection handling and HEAD. */
+export async function finishResponse(rt: Runtime, r: Request, res: Response): Promise<Response> {
+  r.status = res.status;
+  if (!r.originalStatus) r.originalStatus = r.status;
+  const filters = rt.cfg.hooks.output_filter;
+  for (let i = 0; i < filters.length; i++) {
+    let out = filters[i]!.fn(r, res);
+    if (out instanceof Promise) out = await out;
+    if (out) res = out;
+  }
+  const h = res.headers;
+  h.set("Server", rt.banner);
+  if (r.closeConnection) h.set("Connection", "close");
+  const len = h.get("Content-Length");
+  r.bytesSent = r.isHead || len === null ? (r.isHead ? 0 : r.bytesSent) : Number(len);
+  r.headersOut = h;
+  if (r.isHead && res.body !== null) {
+    // Keep the GET's Content-Length on HEAD (RFC 9110 §9.3.2); Bun drops the body itself.
+    return new Response(null, { status: res.status, headers: h });
+  }
+  return res;
+}
+
+export function runLogHooks(rt: Runtime, r: Request): void {
+  const hooks = rt.cfg.hooks.log_transaction;
+  for (let i = 0; i < hooks.length; i++) {
+    try {
+      hooks[i]!.fn(r);
+    } catch (e) {
+      logError(r, "error", hooks[i]!.module, `AH00000: log hook failed: ${(e as Error).message}`);
+    }
+  }
+}
+
+export const DEFAULTS = CORE_DEFAULTS;

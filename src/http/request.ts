@@ -1,0 +1,101 @@
+// The request record: what every hook sees (Apache's request_rec, idiomatic in TypeScript).
+import type { Stats } from "node:fs";
+import type { ServerRec } from "../server-rec.ts";
+
+/** Facts about the connection a request arrived on (Apache's conn_rec). */
+export interface ConnInfo {
+  remoteAddr: string;
+  remotePort: number;
+  localAddr: string;
+  localPort: number;
+  /** Requests already served on this connection before this one (%k). */
+  keepAlives: number;
+  /** The TLS state once mosaic speaks TLS. */
+  secure: boolean;
+}
+
+export class Request {
+  /** The request line as received, e.g. `GET /a?b HTTP/1.1` (Apache's the_request). */
+  theRequest: string;
+  /** Path and query exactly as sent (before decoding). */
+  unparsedUri: string;
+  /** The decoded, normalised URL path (no query). */
+  uri: string;
+  /** The query string without `?`, or "" (Apache's args). */
+  args: string;
+  /** Host name from the Host header (port stripped, lower-cased), or the server name. */
+  hostname: string;
+  status = 200;
+  /** Content-Type of the response (set by type_checker or handlers). */
+  contentType: string | undefined = undefined;
+  contentEncoding: string | undefined = undefined;
+  contentLanguage: string | undefined = undefined;
+  /** The handler name chosen for this request (SetHandler/AddHandler), or undefined for default. */
+  handler: string | undefined = undefined;
+  /** The file the URI maps to (after translate_name), and the rest of the path after it. */
+  filename = "";
+  pathInfo = "";
+  /** stat() of filename after map_to_storage, or null when nothing is there. */
+  finfo: Stats | null = null;
+  /** Merged per-directory configuration vector (index by module.index; use module.dirConf(r)). */
+  perDir: unknown[];
+  headersOut = new Headers();
+  /** Headers kept on error responses too (Apache's err_headers_out). */
+  errHeadersOut = new Headers();
+  /** Inter-module notes and the environment table (SetEnv, SetEnvIf, ...). */
+  notes = new Map<string, string>();
+  subprocessEnv = new Map<string, string>();
+  /** The authenticated user and scheme, when authentication ran. */
+  user: string | undefined = undefined;
+  authType: string | undefined = undefined;
+  /** Bytes of body sent (filled when the response is finalised). */
+  bytesSent = 0;
+  /** The status before ErrorDocument redirects (%s vs %>s). */
+  originalStatus = 0;
+  /** The request this one was internally redirected from (ErrorDocument, DirectoryIndex). */
+  prev: Request | undefined = undefined;
+  /** Which sections matched, for /server-info and debugging. */
+  matchedSections = "";
+  /** Wall clock at arrival (ms since epoch) and a high-resolution start (ms) for %D / %T. */
+  readonly requestTime: number;
+  readonly start: number;
+  /** Set once the connection must close after this response (Connection: close). */
+  closeConnection = false;
+
+  constructor(
+    /** The underlying Fetch request (headers, body, signal). */
+    readonly raw: globalThis.Request,
+    readonly method: string,
+    readonly protocol: string,
+    readonly conn: ConnInfo,
+    public server: ServerRec,
+    uri: string,
+    args: string,
+    unparsedUri: string,
+    hostname: string,
+  ) {
+    this.uri = uri;
+    this.args = args;
+    this.unparsedUri = unparsedUri;
+    this.hostname = hostname;
+    this.theRequest = `${method} ${unparsedUri} ${protocol}`;
+    this.perDir = server.lookupDefaults;
+    this.requestTime = Date.now();
+    this.start = performance.now();
+  }
+
+  get headersIn(): Headers {
+    return this.raw.headers;
+  }
+
+  /** Walks back through internal redirects to the request the client sent. */
+  get main(): Request {
+    let r: Request = this;
+    while (r.prev) r = r.prev;
+    return r;
+  }
+
+  get isHead(): boolean {
+    return this.method === "HEAD";
+  }
+}
