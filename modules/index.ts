@@ -11,8 +11,11 @@ import headers from "./headers/index.ts";
 import logConfig from "./log_config/index.ts";
 import mime from "./mime/index.ts";
 import { MPM_MODULES } from "./mpm/index.ts";
+import script from "./script/index.ts";
 import setenvif from "./setenvif/index.ts";
 import so from "./so/index.ts";
+import status from "./status/index.ts";
+import info from "./info/index.ts";
 import welcome from "./welcome/index.ts";
 
 export const REGISTRY: readonly Module[] = ([
@@ -29,6 +32,9 @@ export const REGISTRY: readonly Module[] = ([
   headers,
   authzCore,
   authzHost,
+  status,
+  info,
+  script,
   welcome,
 ] as Module[]).map((m, i) => {
   m.index = i;

@@ -105,6 +105,7 @@ export interface DirectiveDef<S, D> {
 export interface LifecycleContext {
   servers: readonly ServerRec[];
   main: ServerRec;
+  serverRoot: string;
   warn(message: string): void;
 }
 

@@ -18,7 +18,7 @@ export interface RunningServer {
 /** Builds a configuration and runs every module's postConfig and childInit over it. */
 export async function prepare(opts: LoadOptions, generation: number, warn: (m: string) => void): Promise<Runtime> {
   const cfg: LoadedConfig = loadConfig({ ...opts, warn });
-  const ctx: LifecycleContext = { servers: [cfg.main, ...cfg.vhosts], main: cfg.main, warn };
+  const ctx: LifecycleContext = { servers: [cfg.main, ...cfg.vhosts], main: cfg.main, serverRoot: cfg.serverRoot, warn };
   for (const m of cfg.modules) await m.postConfig?.(ctx);
   for (const m of cfg.modules) await m.childInit?.(ctx);
   return createRuntime(cfg, generation);

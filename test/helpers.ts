@@ -22,6 +22,8 @@ export interface TestServer extends AsyncDisposable {
  */
 export async function startTestServer(conf: string, opts: { root?: string; yaml?: boolean } = {}): Promise<TestServer> {
   const root = opts.root ?? tempDir();
+  // Apache's default ErrorLog is logs/error_log under ServerRoot, and it must be able to open it.
+  fs.mkdirSync(path.join(root, "logs"), { recursive: true });
   const text = /^\s*Listen\b/im.test(conf) || opts.yaml ? conf : `Listen 127.0.0.1:0\n${conf}`;
   const warnings: string[] = [];
   const server = await startServer(
@@ -65,7 +67,7 @@ export function rawRequest(port: number, data: string | Uint8Array, waitMs = 500
     const chunks: Buffer[] = [];
     const sock = net.connect(port, "127.0.0.1", () => sock.write(data));
     let timer = setTimeout(() => sock.end(), waitMs);
-    sock.on("data", (d) => {
+    sock.on("data", (d: Buffer) => {
       chunks.push(d);
       clearTimeout(timer);
       timer = setTimeout(() => sock.end(), waitMs);

@@ -1,4 +1,7 @@
 // core's per-server and per-directory configuration (Apache's core_server_config / core_dir_config).
+import { createErrorLogConfig, mergeErrorLogConfig } from "../../src/log/error-log.ts";
+import type { ErrorLogConfig, LogLevelSpec } from "../../src/log/error-log.ts";
+import { mergeLogLevel } from "../../src/log/levels.ts";
 
 export const OPT = {
   None: 0,
@@ -44,6 +47,8 @@ export interface CoreServer {
   group: string | undefined;
   /** Directives that other modules care about but that mosaic only records (Mutex, ...). */
   recorded: Record<string, string[]>;
+  /** ErrorLog, ErrorLogFormat and the server's LogLevel. */
+  log: ErrorLogConfig;
 }
 
 export interface CoreDir {
@@ -68,6 +73,8 @@ export interface CoreDir {
   hostnameLookups: boolean | undefined;
   enableSendfile: boolean | undefined;
   allowOverride: string[] | undefined;
+  /** Per-directory LogLevel (Apache 2.3.6+). */
+  logLevel?: LogLevelSpec;
 }
 
 export function createCoreServer(): CoreServer {
@@ -89,6 +96,7 @@ export function createCoreServer(): CoreServer {
     user: undefined,
     group: undefined,
     recorded: {},
+    log: createErrorLogConfig(),
   };
 }
 
@@ -96,10 +104,11 @@ export function createCoreServer(): CoreServer {
 export function mergeCoreServer(base: CoreServer, add: CoreServer): CoreServer {
   const out = { ...base };
   for (const [k, v] of Object.entries(add) as [keyof CoreServer, unknown][]) {
-    if (v !== undefined && k !== "listens" && k !== "recorded" && k !== "serverTokens") {
+    if (v !== undefined && k !== "listens" && k !== "recorded" && k !== "serverTokens" && k !== "log") {
       (out as Record<string, unknown>)[k] = v;
     }
   }
+  out.log = mergeErrorLogConfig(base.log, add.log);
   return out;
 }
 
@@ -134,6 +143,7 @@ export function mergeCoreDir(base: CoreDir, add: CoreDir): CoreDir {
   out.optionsAdd = 0;
   out.optionsRemove = 0;
   out.optionsSet = false;
+  if (add.logLevel) out.logLevel = base.logLevel ? mergeLogLevel(base.logLevel, add.logLevel) : add.logLevel;
   if (add.errorDocuments) {
     out.errorDocuments = new Map([...(base.errorDocuments ?? []), ...add.errorDocuments]);
   }

@@ -1,6 +1,6 @@
 // core: the server's own directives and the default phases (translate, map to storage, default handler).
 import fs from "node:fs";
-import { logError } from "../../src/log/error-log.ts";
+import { configureErrorLog, logError, setDirLogLevelResolver } from "../../src/log/error-log.ts";
 import { DECLINED, defineModule } from "../../src/module.ts";
 import type { Request } from "../../src/http/request.ts";
 import { HttpError } from "../../src/http/errors.ts";
@@ -21,6 +21,10 @@ const core = defineModule<CoreServer, CoreDir>({
   mergeServerConfig: mergeCoreServer,
   createDirConfig: createCoreDir,
   mergeDirConfig: mergeCoreDir,
+  postConfig({ servers, serverRoot }) {
+    for (const s of servers) configureErrorLog(s, core.serverConf(s).log, serverRoot);
+    setDirLogLevelResolver((r) => core.dirConf(r).logLevel);
+  },
   hooks: {
     translate_name: { fn: translateName, order: "reallyLast" },
     map_to_storage: { fn: mapToStorage, order: "reallyLast" },
@@ -99,3 +103,4 @@ function checkSymlinks(r: Request, d: CoreDir): void {
     }
   }
 }
+

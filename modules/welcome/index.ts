@@ -2,7 +2,10 @@
 import { defineModule, DECLINED } from "../../src/module.ts";
 import { HttpError } from "../../src/http/errors.ts";
 import type { Request } from "../../src/http/request.ts";
-import page from "../../conf/welcome.html" with { type: "text" };
+import welcomeHtml from "../../conf/welcome.html" with { type: "text" };
+
+// bun-types types *.html imports as HTML bundles; with type "text" it is the file's text.
+const page = welcomeHtml as unknown as string;
 
 export default defineModule({
   name: "welcome",

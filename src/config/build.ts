@@ -301,16 +301,22 @@ class Builder {
 
 function checkContext(def: DirectiveDef<unknown, unknown>, node: ConfigNode, ctx: WalkCtx): void {
   const contexts: readonly Context[] = def.contexts ?? ["server", "vhost", "directory"];
+  const name = def.section ? `<${def.name}` : def.name;
+  // Two Apache code paths, two wordings: invoke_cmd's override check ("not allowed in <X> context",
+  // "not allowed here") and ap_check_cmd_context for GLOBAL_ONLY ("cannot occur within <VirtualHost>").
   if (ctx.section) {
     if (!contexts.includes("directory") || def.notIn?.includes(ctx.section)) {
-      throw ConfigError.at(node, `${def.name} not allowed in <${ctx.section}> context`);
+      throw ConfigError.at(node, `${name} not allowed in <${ctx.section}> context`);
     }
   } else if (ctx.server.isVirtual) {
     if (!contexts.includes("vhost")) {
-      throw ConfigError.at(node, `${def.name} cannot occur within <VirtualHost> section`);
+      throw ConfigError.at(
+        node,
+        contexts.includes("server") ? `${name} cannot occur within <VirtualHost> section` : `${name} not allowed in <VirtualHost> context`,
+      );
     }
   } else if (!contexts.includes("server")) {
-    throw ConfigError.at(node, `${def.name} not allowed here`);
+    throw ConfigError.at(node, `${name} not allowed here`);
   }
 }
 

@@ -46,14 +46,24 @@ const HELP = {
 
 type Condition = (arg: string, ctx: PreprocessContext) => boolean;
 
-// Keyed by lower-case name; the value keeps Apache's spelling for error messages.
-const CONDITIONS: Record<string, [string, Condition]> = {
-  ifdefine: ["IfDefine", (arg, ctx) => ctx.defines.has(arg)],
-  ifmodule: ["IfModule", (arg, ctx) => ctx.isModuleLoaded(moduleIdentifier(arg))],
-  iffile: ["IfFile", (arg, ctx) => statPath(resolve(ctx.serverRoot, arg)) !== undefined],
-  ifdirective: ["IfDirective", (arg, ctx) => ctx.hasDirective(arg)],
-  ifsection: ["IfSection", (arg, ctx) => ctx.hasSection(arg)],
-};
+// Keyed by lower-case name; the value keeps Apache's spelling for error messages. Maps, not
+// object literals, so that a section called `<constructor>` finds nothing.
+const CONDITIONS = new Map<string, [string, Condition]>([
+  ["ifdefine", ["IfDefine", (arg, ctx) => ctx.defines.has(arg)]],
+  ["ifmodule", ["IfModule", (arg, ctx) => ctx.isModuleLoaded(moduleIdentifier(arg))]],
+  ["iffile", ["IfFile", (arg, ctx) => statPath(resolve(ctx.serverRoot, arg)) !== undefined]],
+  ["ifdirective", ["IfDirective", (arg, ctx) => ctx.hasDirective(arg)]],
+  ["ifsection", ["IfSection", (arg, ctx) => ctx.hasSection(arg)]],
+]);
+
+// Modules whose source file is not simply mod_<name>.c.
+const SOURCE_NAMES = new Map([
+  ["core.c", "core_module"],
+  ["http_core.c", "http_module"],
+  ["event.c", "mpm_event_module"],
+  ["worker.c", "mpm_worker_module"],
+  ["prefork.c", "mpm_prefork_module"],
+]);
 
 /**
  * Run the read-time directives over a raw tree, in document order, and return a new tree: `${VAR}`
@@ -101,14 +111,7 @@ export function expandVars(s: string, ctx: PreprocessContext, node: ConfigNode):
 
 /** `mod_status.c` → `status_module`, as both name the same module in `<IfModule>`. */
 export function moduleIdentifier(name: string): string {
-  const special: Record<string, string> = {
-    "core.c": "core_module",
-    "http_core.c": "http_module",
-    "event.c": "mpm_event_module",
-    "worker.c": "mpm_worker_module",
-    "prefork.c": "mpm_prefork_module",
-  };
-  const known = special[name];
+  const known = SOURCE_NAMES.get(name);
   if (known !== undefined) return known;
   const match = /^mod_(.+)\.c$/.exec(name);
   return match ? `${match[1]}_module` : name;
@@ -126,7 +129,7 @@ function walk(nodes: ConfigNode[], ctx: PreprocessContext, depth: number): Confi
     const key = source.name.toLowerCase();
 
     if (source.children !== undefined) {
-      const condition = CONDITIONS[key];
+      const condition = CONDITIONS.get(key);
       if (condition === undefined) {
         out.push({ ...node, children: walk(source.children, ctx, depth) });
       } else if (testCondition(node, condition, ctx)) {

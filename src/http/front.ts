@@ -104,6 +104,7 @@ function parseRequest(rt: Runtime, lv: ListenerVhosts | undefined, req: globalTh
   const rawPath = q >= 0 ? target.slice(0, q) : target;
   const args = q >= 0 ? target.slice(q + 1) : "";
   const r = new Request(req, req.method, protocol, conn, server, rawPath, args, target, host || server.serverName);
+  r.rt = rt;
   if (frag) r.notes.set("mosaic-fragment", "1");
   return r;
 }

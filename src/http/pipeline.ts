@@ -91,14 +91,15 @@ function cannedResponse(
     uri: r.uri,
     location,
     serverAdmin: core.serverConf(r.server).serverAdmin,
-    signature: signature(rt, r),
+    signature: signature(r),
     detail: status === 400 && detail !== STATUS_TEXT[400] ? detail : undefined,
   });
   return new Response(body, { status, headers });
 }
 
 /** ServerSignature's `<address>` line for server-generated pages. */
-export function signature(rt: Runtime, r: Request): string {
+export function signature(r: Request): string {
+  const rt = r.rt;
   const mode = core.dirConf(r).serverSignature ?? "off";
   if (mode === "off") return "";
   const cs = core.serverConf(r.server);
@@ -129,6 +130,7 @@ async function errorDocumentRedirect(rt: Runtime, r: Request, uri: string, statu
 export function internalRequest(r: Request, uri: string, args: string, method = r.method): Request {
   const nr = new Request(r.raw, method, r.protocol, r.conn, r.server, uri, args, args ? `${uri}?${args}` : uri, r.hostname);
   nr.prev = r;
+  nr.rt = r.rt;
   nr.user = r.user;
   nr.authType = r.authType;
   for (const [k, v] of r.subprocessEnv) nr.subprocessEnv.set(`REDIRECT_${k}`, v);
@@ -139,7 +141,8 @@ export function internalRequest(r: Request, uri: string, args: string, method = 
  * Serves `uri` in place of the current request (Apache's ap_internal_redirect): the new request runs
  * every phase; its status becomes the response's.
  */
-export async function internalRedirect(rt: Runtime, r: Request, uri: string, args = r.args): Promise<Response> {
+export async function internalRedirect(r: Request, uri: string, args = r.args): Promise<Response> {
+  const rt = r.rt;
   const nr = internalRequest(r, uri, args);
   let depth = 0;
   for (let p = nr.prev; p; p = p.prev) depth++;

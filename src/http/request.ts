@@ -1,5 +1,6 @@
 // The request record: what every hook sees (Apache's request_rec, idiomatic in TypeScript).
 import type { Stats } from "node:fs";
+import type { Runtime } from "../runtime.ts";
 import type { ServerRec } from "../server-rec.ts";
 
 /** Facts about the connection a request arrived on (Apache's conn_rec). */
@@ -61,6 +62,8 @@ export class Request {
   readonly start: number;
   /** Set once the connection must close after this response (Connection: close). */
   closeConnection = false;
+  /** The configuration generation serving this request (set by the front before any hook runs). */
+  rt!: Runtime;
 
   constructor(
     /** The underlying Fetch request (headers, body, signal). */

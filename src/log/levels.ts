@@ -1,4 +1,4 @@
-// Log levels and `LogLevel [module:]level ...` specs (Apache's log.c priorities and core.c set_loglevel).
+// Log levels and `LogLevel [module:]level ...` specs (Apache's log.c priorities, core.c set_loglevel).
 
 export const LEVEL_NAMES = [
   "emerg",
@@ -101,7 +101,10 @@ export function parseLogLevel(
  * Apache's ap_merge_log_config: a scope that sets a bare level ignores the outer module levels;
  * otherwise it inherits the level and overlays its module levels on the outer ones.
  */
-export function mergeLogLevel(base: LogLevelSpec | undefined, add: LogLevelSpec | undefined): LogLevelSpec | undefined {
+export function mergeLogLevel(
+  base: LogLevelSpec | undefined,
+  add: LogLevelSpec | undefined,
+): LogLevelSpec | undefined {
   if (!add) return base;
   if (!base || add.level !== undefined) return add;
   if (add.modules.size === 0) return { level: base.level, modules: base.modules };

@@ -1,7 +1,9 @@
 // Time formats of the logs: ap_recent_ctime_ex, the CLF `[dd/Mon/yyyy:hh:mm:ss +zzzz]`, and strftime.
 
 export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"] as const;
-export const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const;
+export const MONTHS = [
+  "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+] as const;
 const LONG_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const LONG_MONTHS = [
   "January", "February", "March", "April", "May", "June",
@@ -50,7 +52,8 @@ export function ctime(us: number, opts: CtimeOptions = {}): string {
   if (opts.compact) {
     return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${hms}${frac}${zone}`;
   }
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())} ${hms}${frac} ${d.getFullYear()}${zone}`;
+  const day = `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${p2(d.getDate())}`;
+  return `${day} ${hms}${frac} ${d.getFullYear()}${zone}`;
 }
 
 /** Four slots keyed by the second, like mod_log_config's request_time_cache. */
@@ -77,7 +80,8 @@ export function clfTime(ms: number): string {
 
 function dayOfYear(d: Date): number {
   const start = new Date(d.getFullYear(), 0, 1);
-  return Math.round((new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime() - start.getTime()) / 86400000) + 1;
+  const day = new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  return Math.round((day.getTime() - start.getTime()) / 86400000) + 1;
 }
 
 /** ISO 8601 week number and week-based year (%V, %G). */
@@ -125,7 +129,7 @@ function conversion(k: string, d: Date): string {
     case "b":
     case "h": return MONTHS[d.getMonth()]!;
     case "B": return LONG_MONTHS[d.getMonth()]!;
-    case "c": return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${pad(d.getDate(), 2, " ")} ${strftime("%T", d)} ${d.getFullYear()}`;
+    case "c": return strftime("%a %b %e %H:%M:%S %Y", d);
     case "C": return p2(Math.floor(d.getFullYear() / 100));
     case "d": return p2(d.getDate());
     case "D": return strftime("%m/%d/%y", d);

@@ -1,0 +1,4 @@
+// status: placeholder until the module lands.
+import { defineModule } from "../../src/module.ts";
+
+export default defineModule({ name: "status" });
