@@ -1,5 +1,16 @@
 // Every bundled module, statically imported (the compiler bundles only what it reaches), in hook order.
 import type { Module } from "../src/module.ts";
+import authnCore from "./authn_core/index.ts";
+import authnFile from "./authn_file/index.ts";
+import authBasic from "./auth_basic/index.ts";
+import authzUser from "./authz_user/index.ts";
+import authzGroupfile from "./authz_groupfile/index.ts";
+import authzOwner from "./authz_owner/index.ts";
+import accessCompat from "./access_compat/index.ts";
+import allowmethods from "./allowmethods/index.ts";
+import remoteip from "./remoteip/index.ts";
+import logDebug from "./log_debug/index.ts";
+import authnSocache from "./authn_socache/index.ts";
 import alias from "./alias/index.ts";
 import authzCore from "./authz_core/index.ts";
 import authzHost from "./authz_host/index.ts";
@@ -30,8 +41,19 @@ export const REGISTRY: readonly Module[] = ([
   dir,
   autoindex,
   headers,
+  remoteip,
+  authnCore,
+  authnFile,
+  authnSocache,
+  authBasic,
   authzCore,
   authzHost,
+  authzUser,
+  authzGroupfile,
+  authzOwner,
+  accessCompat,
+  allowmethods,
+  logDebug,
   status,
   info,
   script,

@@ -1,0 +1,4 @@
+// allowmethods: placeholder until the module lands.
+import { defineModule } from "../../src/module.ts";
+
+export default defineModule({ name: "allowmethods" });

@@ -1,0 +1,4 @@
+// authn_socache: placeholder until the module lands.
+import { defineModule } from "../../src/module.ts";
+
+export default defineModule({ name: "authn_socache" });

@@ -1,0 +1,4 @@
+// authz_owner: placeholder until the module lands.
+import { defineModule } from "../../src/module.ts";
+
+export default defineModule({ name: "authz_owner" });
