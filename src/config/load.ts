@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { findModule, normaliseModuleName, REGISTRY, STATIC_MODULES } from "../../modules/index.ts";
+import { compileCondition } from "../expr/index.ts";
 import { buildConfig, CORE_SECTIONS } from "./build.ts";
 import type { BuiltConfig } from "./build.ts";
 import { ConfigError } from "./node.ts";
@@ -107,6 +108,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
     registry: REGISTRY,
     loaded: pass.loaded,
     serverRoot: pass.serverRoot,
+    compileCondition,
     warn: (m, node) => opts.warn?.(node ? `${m} (${node.file}:${node.line})` : m),
   });
   const mpm = MPMS.find((m) => pass.loaded.has(m))!.slice(4);
