@@ -13,6 +13,8 @@ import type { LoadOptions } from "./config/load.ts";
 import { ConfigError } from "./config/node.ts";
 import { parseFile } from "./config/load.ts";
 import { printConfig, printConfigYaml } from "./config/print.ts";
+import { setStartupLog } from "./log/error-log.ts";
+import type { Level } from "./log/error-log.ts";
 import { runForeground } from "./run.ts";
 
 /** Load options from the command line: -f file (relative → ServerRoot) or the embedded default. */
@@ -25,9 +27,20 @@ export function loadOptionsFrom(cli: CliOptions, onInclude?: LoadOptions["onIncl
   return { ...base, file: path.join(serverRoot, "(embedded httpd.conf)"), text: defaultConf };
 }
 
+let startupFile: string | undefined;
+
+/** Startup errors are bare text, as Apache prints them: to stderr, or to the -E file. */
+function startupError(text: string): void {
+  if (startupFile) fs.appendFileSync(startupFile, text + "\n");
+  else process.stderr.write(text + "\n");
+}
+
 function fail(e: unknown): never {
-  if (e instanceof ConfigError) process.stderr.write(e.format() + "\n");
-  else process.stderr.write(`${(e as Error).message ?? e}\n`);
+  if (e instanceof ConfigError) {
+    startupError(e.format());
+    // Apache follows a check that failed after parsing (no file:line) with AH00014.
+    if (e.file === undefined) startupError("AH00014: Configuration check failed");
+  } else startupError(`${(e as Error).message ?? e}`);
   process.exit(1);
 }
 
@@ -38,6 +51,15 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     process.stderr.write(`mosaic: ${(e as Error).message}\n${USAGE}`);
     process.exit(1);
+  }
+  startupFile = cli.errorFile;
+  if (cli.errorFile || cli.logLevel) {
+    try {
+      setStartupLog(cli.errorFile ?? "stderr", (cli.logLevel ?? "warn") as Level);
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+      process.exit(1);
+    }
   }
   if (cli.help) {
     process.stderr.write(USAGE);

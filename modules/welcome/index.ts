@@ -15,8 +15,8 @@ export default defineModule({
       if (r.handler !== "welcome-page") return DECLINED;
       if (r.uri !== "/" && r.uri !== "/index.html") throw new HttpError(404);
       if (r.method !== "GET" && r.method !== "HEAD") throw new HttpError(405, undefined, { Allow: "GET,HEAD,OPTIONS" });
-      r.headersOut.set("Content-Type", "text/html; charset=utf-8");
-      return new Response(page, { headers: r.headersOut });
+      r.contentType = "text/html; charset=utf-8";
+      return r.respond(page);
     },
   },
 });

@@ -5,7 +5,7 @@ import { logError } from "../log/error-log.ts";
 import type { ListenerVhosts, Runtime } from "../runtime.ts";
 import { selectServer } from "../runtime.ts";
 import { HttpError } from "./errors.ts";
-import { errorResponse, finishResponse, processRequest, runLogHooks } from "./pipeline.ts";
+import { errorResponse, finishResponse, logWhenDone, processRequest } from "./pipeline.ts";
 import { Request } from "./request.ts";
 import type { ConnInfo } from "./request.ts";
 
@@ -64,8 +64,7 @@ export async function serveRequest(rt: Runtime, lv: ListenerVhosts | undefined, 
     res = await finishResponse(rt, r, await errorResponse(rt, r, e));
   }
   if (r.closeConnection) conns.delete(key);
-  runLogHooks(rt, r);
-  return res;
+  return logWhenDone(rt, r, res);
 }
 
 function applyKeepAlivePolicy(r: Request, keepAlives: number): void {

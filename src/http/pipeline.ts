@@ -66,6 +66,7 @@ export async function errorResponse(rt: Runtime, r: Request, e: unknown): Promis
   if (doc !== undefined && doc !== "default" && !r.prev) {
     if (doc.startsWith('"')) {
       headers.set("Content-Type", "text/html; charset=iso-8859-1");
+      headers.set("Content-Length", String(Buffer.byteLength(doc) - 1));
       return new Response(doc.slice(1), { status: err.status, headers });
     }
     if (doc.startsWith("/")) return errorDocumentRedirect(rt, r, doc, err.status, headers);
@@ -94,6 +95,7 @@ function cannedResponse(
     signature: signature(r),
     detail: status === 400 && detail !== STATUS_TEXT[400] ? detail : undefined,
   });
+  headers.set("Content-Length", String(Buffer.byteLength(body)));
   return new Response(body, { status, headers });
 }
 
@@ -180,6 +182,36 @@ export async function finishResponse(rt: Runtime, r: Request, res: Response): Pr
     return new Response(null, { status: res.status, headers: h });
   }
   return res;
+}
+
+/**
+ * Runs the log hooks once the body size is known: at once when the response says its length (or has
+ * no body), else when the streamed body ends — Apache logs after the response is sent.
+ */
+export function logWhenDone(rt: Runtime, r: Request, res: Response): Response {
+  if (res.body === null || r.isHead || res.headers.has("Content-Length")) {
+    runLogHooks(rt, r);
+    return res;
+  }
+  let sent = 0;
+  let logged = false;
+  const done = () => {
+    if (logged) return;
+    logged = true;
+    r.bytesSent = sent;
+    runLogHooks(rt, r);
+  };
+  const counted = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        sent += chunk.byteLength;
+        ctl.enqueue(chunk);
+      },
+      flush: done,
+    }),
+  );
+  r.raw.signal.addEventListener("abort", done, { once: true });
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 export function runLogHooks(rt: Runtime, r: Request): void {

@@ -87,6 +87,21 @@ export class Request {
     this.start = performance.now();
   }
 
+  /**
+   * Builds the response from a body whose size is known: status, headersOut, the content type chosen for
+   * the request and Content-Length (so the access log knows %b without streaming). Bodies of unknown
+   * size may be returned as a plain `Response` with a stream; they are counted as they go out.
+   * @example return r.respond("hello\n");
+   */
+  respond(body: string | Uint8Array | null, status = this.status): Response {
+    const h = this.headersOut;
+    if (this.contentType && !h.has("Content-Type")) h.set("Content-Type", this.contentType);
+    const len = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    h.set("Content-Length", String(len));
+    this.status = status;
+    return new Response(body, { status, headers: h });
+  }
+
   get headersIn(): Headers {
     return this.raw.headers;
   }
