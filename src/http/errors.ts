@@ -94,12 +94,12 @@ export interface ErrorPageInfo {
   detail?: string;
 }
 
-/** Apache 2.4's error document body for a status (the HTML 2.0 template it has used since 1.3). */
+/** Apache 2.4's error document body for a status (2.4.71's HTML 4.01 template). */
 export function errorPage(info: ErrorPageInfo): string {
   const title = `${info.status} ${STATUS_TEXT[info.status] ?? "Unknown"}`;
   const h1 = STATUS_TEXT[info.status] ?? "Unknown";
   return (
-    `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${title}</title>\n` +
+    `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n<title>${title}</title>\n` +
     `</head><body>\n<h1>${h1}</h1>\n${cannedMessage(info)}${info.signature ? `<hr>\n${info.signature}` : ""}` +
     `</body></html>\n`
   );
@@ -108,9 +108,14 @@ export function errorPage(info: ErrorPageInfo): string {
 function cannedMessage(info: ErrorPageInfo): string {
   const uri = escapeHtml(info.uri);
   switch (info.status) {
+    case 300:
+      return "";
+    case 303:
+      return `<p>The answer to your request is located <a href="${escapeHtml(info.location ?? "")}">here</a>.</p>\n`;
+    case 410:
+      return "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n";
     case 301:
     case 302:
-    case 303:
     case 307:
     case 308:
       return `<p>The document has moved <a href="${escapeHtml(info.location ?? "")}">here</a>.</p>\n`;

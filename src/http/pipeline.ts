@@ -60,6 +60,7 @@ export async function errorResponse(rt: Runtime, r: Request, e: unknown): Promis
   if (err.close) r.closeConnection = true;
   r.status = err.status;
   const headers = new Headers(r.errHeadersOut);
+  r.errHeadersSent = true;
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
   const dir = core.dirConf(r);
   const doc = dir.errorDocuments?.get(err.status);
@@ -157,6 +158,7 @@ export async function internalRedirect(r: Request, uri: string, args = r.args): 
   r.filename = nr.filename;
   r.handler = nr.handler;
   r.user = nr.user;
+  r.perDir = nr.perDir;
   for (const [k, v] of nr.headersOut) r.headersOut.set(k, v);
   return res;
 }
@@ -172,6 +174,9 @@ export async function finishResponse(rt: Runtime, r: Request, res: Response): Pr
     if (out) res = out;
   }
   const h = res.headers;
+  // err_headers_out go out with every response, not only errors (Apache's ap_send_error_response and
+  // basic_http_header both merge them); the error path has already copied them.
+  if (!r.errHeadersSent) for (const [k, v] of r.errHeadersOut) h.append(k, v);
   h.set("Server", rt.banner);
   if (r.closeConnection) h.set("Connection", "close");
   const len = h.get("Content-Length");

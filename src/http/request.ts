@@ -43,6 +43,8 @@ export class Request {
   headersOut = new Headers();
   /** Headers kept on error responses too (Apache's err_headers_out). */
   errHeadersOut = new Headers();
+  /** Set once errHeadersOut were copied into the response (the error path does it). */
+  errHeadersSent = false;
   /** Inter-module notes and the environment table (SetEnv, SetEnvIf, ...). */
   notes = new Map<string, string>();
   subprocessEnv = new Map<string, string>();
