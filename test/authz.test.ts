@@ -20,7 +20,7 @@ import { flushLogs } from "../src/log/error-log.ts";
 import { rawRequest, startTestServer, statusOf, tempDir, writeTree } from "./helpers.ts";
 
 const FORBIDDEN_PAGE =
-  '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>403 Forbidden</title>\n' +
+  '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n<title>403 Forbidden</title>\n' +
   "</head><body>\n<h1>Forbidden</h1>\n<p>You don't have permission to access this resource.</p>\n</body></html>\n";
 
 const FILES = {
