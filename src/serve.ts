@@ -27,6 +27,12 @@ function bunIdleTimeout(seconds: number): number {
   return Math.max(1, Math.min(255, Math.ceil(seconds)));
 }
 
+/** The listener as bound: `Listen 127.0.0.1:0` gets the port the kernel chose (for %p, redirects). */
+function bound(lv: ListenerVhosts, server: Server<undefined>): ListenerVhosts {
+  if (lv.listen.port !== 0 || !server.port) return lv;
+  return { ...lv, listen: { ...lv.listen, port: server.port } };
+}
+
 export function startListening(initial: Runtime, opts: ServeOptions = {}): Listening {
   let rt = initial;
   const entries = new Map<string, { server: Server<undefined>; lv: ListenerVhosts }>();
@@ -57,6 +63,7 @@ export function startListening(initial: Runtime, opts: ServeOptions = {}): Liste
         return new Response("Internal Server Error", { status: 500 });
       },
     });
+    entry.lv = bound(lv, entry.server);
     entries.set(listenKey(lv), entry);
   };
   for (const lv of rt.listeners) open(lv);
@@ -73,7 +80,7 @@ export function startListening(initial: Runtime, opts: ServeOptions = {}): Liste
       const wanted = new Map(next.listeners.map((lv) => [listenKey(lv), lv]));
       for (const [k, e] of entries) {
         const lv = wanted.get(k);
-        if (lv) e.lv = lv;
+        if (lv) e.lv = bound(lv, e.server);
         else {
           e.server.stop();
           entries.delete(k);

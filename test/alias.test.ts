@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
 import { aliasMatches } from "../modules/alias/match.ts";
-import { compileSubst, substitute } from "../modules/alias/regsub.ts";
-import { escapePath } from "../modules/alias/url.ts";
+import { compileSubst, substitute } from "../src/http/regsub.ts";
+import { escapePath } from "../src/http/url.ts";
 import { rawRequest, startTestServer, statusOf, tempDir, writeTree } from "./helpers.ts";
 import type { TestServer } from "./helpers.ts";
 

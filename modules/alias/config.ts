@@ -1,5 +1,5 @@
 // mod_alias configuration: per-server Alias/Redirect lists and per-directory redirects (mod_alias.c).
-import type { Subst } from "./regsub.ts";
+import type { Subst } from "../../src/http/regsub.ts";
 
 /** One Alias, AliasMatch, ScriptAlias, Redirect or RedirectMatch (Apache's alias_entry). */
 export interface AliasEntry {

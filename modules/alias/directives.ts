@@ -4,8 +4,8 @@ import { defineDirectives } from "../../src/module.ts";
 import type { DirectiveCmd } from "../../src/module.ts";
 import type { AliasDir, AliasEntry, AliasServer } from "./config.ts";
 import { aliasMatches } from "./match.ts";
-import { compileRegex, compileSubst } from "./regsub.ts";
-import { isUrl } from "./url.ts";
+import { compileRegex, compileSubst } from "../../src/http/regsub.ts";
+import { isUrl } from "../../src/http/url.ts";
 
 type Cmd = DirectiveCmd<AliasServer, AliasDir>;
 

@@ -4,8 +4,8 @@ import type { Request } from "../../src/http/request.ts";
 import { logError } from "../../src/log/error-log.ts";
 import type { Section, ServerRec } from "../../src/server-rec.ts";
 import type { AliasDir, AliasEntry, AliasServer } from "./config.ts";
-import { substitute } from "./regsub.ts";
-import { constructUrl, escapePath, isUrl } from "./url.ts";
+import { substitute } from "../../src/http/regsub.ts";
+import { constructUrl, escapePath, isUrl } from "../../src/http/url.ts";
 
 /** What a rule produced: a path (alias) or a URL ("" for gone), with the status and handler. */
 interface Hit {

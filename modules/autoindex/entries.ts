@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { removeDotSegments } from "../../src/http/front.ts";
 import type { Request } from "../../src/http/request.ts";
-import { lookupDirent } from "../dir/subreq.ts";
+import { lookupDirent } from "../../src/http/subreq.ts";
 import { IO } from "./config.ts";
 import type { AutoindexDir, DescItem, IconItem } from "./config.ts";
 import { GLOB_CLASSES, GLOB_NOCASE, GLOB_PERIOD, globMatch } from "./glob.ts";

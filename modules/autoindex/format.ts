@@ -1,6 +1,6 @@
 // autoindex: the small formatters of a listing (apr_strfsize, the date column, descriptions, hrefs).
 import { escapeHtml } from "../../src/http/errors.ts";
-import { escapePath } from "../alias/url.ts";
+import { escapePath } from "../../src/http/url.ts";
 
 const ORD = "KMGTPE";
 

@@ -2,7 +2,7 @@
 import core from "../core/index.ts";
 import { OPT } from "../core/config.ts";
 import { DIR_MAGIC_TYPE, INDEX_NAMES_NOTE } from "../dir/index.ts";
-import { escapePath } from "../alias/url.ts";
+import { escapePath } from "../../src/http/url.ts";
 import { escapeHtml, HttpError } from "../../src/http/errors.ts";
 import type { Request } from "../../src/http/request.ts";
 import { logError } from "../../src/log/error-log.ts";

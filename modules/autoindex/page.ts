@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { escapeHtml } from "../../src/http/errors.ts";
 import { signature } from "../../src/http/pipeline.ts";
 import type { Request } from "../../src/http/request.ts";
-import { lookupUri } from "../dir/subreq.ts";
+import { lookupUri } from "../../src/http/subreq.ts";
 import { IO } from "./config.ts";
 import type { AutoindexDir } from "./config.ts";
 

@@ -2,11 +2,11 @@
 import { HttpError } from "../../src/http/errors.ts";
 import { internalRedirect } from "../../src/http/pipeline.ts";
 import type { Request } from "../../src/http/request.ts";
-import { constructUrl, escapePath } from "../alias/url.ts";
+import { constructUrl, escapePath } from "../../src/http/url.ts";
 import { DEFAULT_INDEX, resolveName } from "./config.ts";
 import type { DirConf, IndexName } from "./config.ts";
-import { lookupUri } from "./subreq.ts";
-import type { SubRequest } from "./subreq.ts";
+import { lookupUri } from "../../src/http/subreq.ts";
+import type { SubRequest } from "../../src/http/subreq.ts";
 
 /** DIR_MAGIC_TYPE: the handler name that means "a directory, nobody claimed it". */
 export const DIR_MAGIC_TYPE = "httpd/unix-directory";

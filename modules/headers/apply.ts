@@ -1,7 +1,7 @@
 // mod_headers at request time: running rules over a header table (do_headers_fixup) and value formats.
 import type { Request } from "../../src/http/request.ts";
 import { logError } from "../../src/log/error-log.ts";
-import { substitute } from "../alias/regsub.ts";
+import { substitute } from "../../src/http/regsub.ts";
 import { INVALID_VALUE } from "./rules.ts";
 import type { FormatPart, HeaderRule } from "./rules.ts";
 

@@ -1,6 +1,6 @@
 // mod_headers rules: parsing Header/RequestHeader arguments and value formats at config time (header_inout_cmd).
-import { compileRegex, compileSubst } from "../alias/regsub.ts";
-import type { Subst } from "../alias/regsub.ts";
+import { compileRegex, compileSubst } from "../../src/http/regsub.ts";
+import type { Subst } from "../../src/http/regsub.ts";
 
 const ACTION_LIST = ["set", "setifempty", "append", "add", "merge", "unset", "echo", "note", "edit", "edit*"] as const;
 export type Action = (typeof ACTION_LIST)[number];

@@ -1,7 +1,7 @@
 // SetEnvIf conditions: parsing at config time (add_setenvif_core) and matching per request (match_headers).
 import type { Request } from "../../src/http/request.ts";
-import { compileRegex, compileSubst, substitute } from "../alias/regsub.ts";
-import type { Subst } from "../alias/regsub.ts";
+import { compileRegex, compileSubst, substitute } from "../../src/http/regsub.ts";
+import type { Subst } from "../../src/http/regsub.ts";
 
 const SPECIAL_LIST = [
   "remote_addr",

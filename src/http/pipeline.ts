@@ -7,13 +7,14 @@ import type { HookResult, Phase } from "../module.ts";
 import type { Runtime } from "../runtime.ts";
 import { errorPage, HttpError, STATUS_TEXT } from "./errors.ts";
 import { Request } from "./request.ts";
+import { serverName, serverPort } from "./url.ts";
 import { walkSections } from "./walk.ts";
 
 const BEFORE_WALK: Phase[] = ["post_read_request", "translate_name", "map_to_storage"];
 const AFTER_WALK: Phase[] = PHASES.filter((p) => !BEFORE_WALK.includes(p));
 
 /** Runs one phase. run-first: stop at the first non-DECLINED; run-all: stop only at a Response. */
-async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response | undefined> {
+export async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response | undefined> {
   const hooks = rt.cfg.hooks.phases[phase];
   const first = RUN_FIRST.has(phase);
   for (let i = 0; i < hooks.length; i++) {
@@ -23,7 +24,6 @@ async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response
     if (res instanceof Response) return res;
     if (first) return undefined;
   }
-  if (phase === "handler") throw new HttpError(404);
   return undefined;
 }
 
@@ -42,7 +42,8 @@ export async function processRequest(rt: Runtime, r: Request): Promise<Response>
       const res = await runPhase(rt, r, phase);
       if (res) return res;
     }
-    throw new HttpError(500);
+    // No handler answered (the core's default handler declines only for handlers nobody claims).
+    throw new HttpError(404);
   } catch (e) {
     return errorResponse(rt, r, e);
   }
@@ -106,9 +107,9 @@ export function signature(r: Request): string {
   const mode = core.dirConf(r).serverSignature ?? "off";
   if (mode === "off") return "";
   const cs = core.serverConf(r.server);
-  const name = r.server.serverName || r.hostname;
+  const name = serverName(r);
   const host = mode === "email" && cs.serverAdmin ? `<a href="mailto:${cs.serverAdmin}">${name}</a>` : name;
-  return `<address>${rt.banner} Server at ${host} Port ${r.server.port || r.conn.localPort}</address>\n`;
+  return `<address>${rt.banner} Server at ${host} Port ${serverPort(r)}</address>\n`;
 }
 
 /** ErrorDocument with a local path: an internal GET of that path that keeps the error status. */

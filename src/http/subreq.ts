@@ -1,12 +1,12 @@
-// dir: sub-request lookups (Apache's ap_sub_req_lookup_uri / _dirent): map without running a handler.
+// Sub-request lookups (Apache's ap_sub_req_lookup_uri / _dirent): map without running a handler.
 import fs from "node:fs";
-import core from "../core/index.ts";
-import { OPT } from "../core/config.ts";
-import { HttpError } from "../../src/http/errors.ts";
-import { Request } from "../../src/http/request.ts";
-import { walkSections } from "../../src/http/walk.ts";
-import { DECLINED, RUN_FIRST } from "../../src/module.ts";
-import type { Phase } from "../../src/module.ts";
+import core from "../../modules/core/index.ts";
+import { OPT } from "../../modules/core/config.ts";
+import { HttpError } from "./errors.ts";
+import { Request } from "./request.ts";
+import { runPhase } from "./pipeline.ts";
+import { walkSections } from "./walk.ts";
+import type { Phase } from "../module.ts";
 
 /** What a lookup found: the mapped request and how far it got. */
 export interface SubRequest {
@@ -30,20 +30,6 @@ function subRequest(r: Request, uri: string, args: string): Request {
   return rr;
 }
 
-/** Runs one phase the way the pipeline does; a Response ends it early. */
-async function runPhase(rr: Request, phase: Phase): Promise<Response | undefined> {
-  const hooks = rr.rt.cfg.hooks.phases[phase];
-  const first = RUN_FIRST.has(phase);
-  for (let i = 0; i < hooks.length; i++) {
-    let res = hooks[i]!.fn(rr);
-    if (res instanceof Promise) res = await res;
-    if (res === DECLINED) continue;
-    if (res instanceof Response) return res;
-    if (first) return undefined;
-  }
-  return undefined;
-}
-
 /**
  * The access phases, skipped when the sub-request merged to the very same per-dir config as its
  * parent: Apache's ap_process_request_internal reuses the parent's authn/authz result then, which
@@ -57,9 +43,9 @@ async function finish(r: Request, rr: Request, withType: boolean): Promise<SubRe
       rr.user = r.user;
       rr.authType = r.authType;
     } else {
-      for (const phase of ACCESS) if ((res = await runPhase(rr, phase))) break;
+      for (const phase of ACCESS) if ((res = await runPhase(rr.rt, rr, phase))) break;
     }
-    if (!res && withType) res = await runPhase(rr, "type_checker");
+    if (!res && withType) res = await runPhase(rr.rt, rr, "type_checker");
     if (res) return { rr, status: res.status, response: res, error: undefined };
     return { rr, status: 200, response: undefined, error: undefined };
   } catch (e) {
@@ -81,7 +67,7 @@ export async function lookupUri(
 ): Promise<SubRequest> {
   const rr = subRequest(r, uri, args);
   try {
-    const res = (await runPhase(rr, "translate_name")) ?? (await runPhase(rr, "map_to_storage"));
+    const res = (await runPhase(rr.rt, rr, "translate_name")) ?? (await runPhase(rr.rt, rr, "map_to_storage"));
     if (res) return { rr, status: res.status, response: res, error: undefined };
   } catch (e) {
     if (!(e instanceof HttpError)) throw e;

@@ -1,6 +1,6 @@
 // Self-referential URLs and path escaping as Apache builds them (ap_construct_url, ap_os_escape_path).
-import core from "../core/index.ts";
-import type { Request } from "../../src/http/request.ts";
+import core from "../../modules/core/index.ts";
+import type { Request } from "./request.ts";
 
 /** Bytes ap_os_escape_path leaves alone (observed on 2.4.71): alnum and `!$&'()*+,-./:;=@_~`. */
 const SAFE = new Uint8Array(128);
@@ -70,4 +70,21 @@ export function constructUrl(r: Request, path: string): string {
   if (host.includes(":") && !host.startsWith("[")) host = `[${host}]`;
   const dflt = secure ? 443 : 80;
   return `${secure ? "https" : "http"}://${host}${port === dflt ? "" : `:${port}`}${path}`;
+}
+
+/** ap_get_server_name: the Host header's name with UseCanonicalName Off (default), else ServerName. */
+export function serverName(r: Request): string {
+  const ucn = core.dirConf(r).useCanonicalName ?? "off";
+  return ucn === "off" ? r.hostname || r.server.serverName : r.server.serverName || r.hostname;
+}
+
+/**
+ * ap_get_server_port: with UseCanonicalName Off the Host header's port, else the port the connection
+ * arrived on; with On, ServerName's port, else the connection's.
+ */
+export function serverPort(r: Request): number {
+  const ucn = core.dirConf(r).useCanonicalName ?? "off";
+  const fallback = r.conn.localPort || (r.conn.secure ? 443 : 80);
+  if (ucn === "off") return hostHeaderPort(r) ?? (r.headersIn.has("host") ? (r.conn.secure ? 443 : 80) : fallback);
+  return r.server.port || fallback;
 }
