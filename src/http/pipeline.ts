@@ -10,8 +10,13 @@ import { Request } from "./request.ts";
 import { serverName, serverPort } from "./url.ts";
 import { walkSections } from "./walk.ts";
 
-const BEFORE_WALK: Phase[] = ["post_read_request", "translate_name", "map_to_storage"];
-const AFTER_WALK: Phase[] = PHASES.filter((p) => !BEFORE_WALK.includes(p));
+/** Phases in order, with the section walk between map_to_storage and header_parser. */
+const WALK = "(walk)";
+const ORDER: readonly (Phase | typeof WALK)[] = [
+  ...PHASES.slice(0, PHASES.indexOf("map_to_storage") + 1),
+  WALK,
+  ...PHASES.slice(PHASES.indexOf("map_to_storage") + 1),
+];
 
 /** Runs one phase. run-first: stop at the first non-DECLINED; run-all: stop only at a Response. */
 export async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response | undefined> {
@@ -28,29 +33,56 @@ export async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<R
 }
 
 /**
+ * Runs phases from phase index `p`, hook index `i`, synchronously for as long as hooks answer
+ * synchronously: a request whose hooks are all synchronous (a static file) allocates no promise here.
+ * The first hook that returns a promise continues the run in `resume`.
+ */
+function run(rt: Runtime, r: Request, p: number, i: number): Response | Promise<Response> {
+  for (; p < ORDER.length; p++, i = 0) {
+    const phase = ORDER[p]!;
+    if (phase === WALK) {
+      walkSections(r, rt.cfg.modules);
+      continue;
+    }
+    const hooks = rt.cfg.hooks.phases[phase];
+    const first = RUN_FIRST.has(phase);
+    for (; i < hooks.length; i++) {
+      const res = hooks[i]!.fn(r);
+      if (res instanceof Promise) {
+        const pp = p;
+        const ii = i;
+        return res.then((v) => resume(rt, r, pp, ii, v));
+      }
+      if (res === DECLINED) continue;
+      if (res instanceof Response) return res;
+      if (first) break;
+    }
+  }
+  // No handler answered (the core's default handler declines only for handlers nobody claims).
+  throw new HttpError(404);
+}
+
+function resume(rt: Runtime, r: Request, p: number, i: number, res: HookResult): Response | Promise<Response> {
+  if (res instanceof Response) return res;
+  if (res !== DECLINED && RUN_FIRST.has(ORDER[p] as Phase)) return run(rt, r, p + 1, 0);
+  return run(rt, r, p, i + 1);
+}
+
+/**
  * Runs a request through every phase and returns the handler's (or an error's) response, before
  * output filters. Errors thrown as HttpError become error documents; anything else is a 500.
  */
-export async function processRequest(rt: Runtime, r: Request): Promise<Response> {
+export function processRequest(rt: Runtime, r: Request): Response | Promise<Response> {
   try {
-    for (const phase of BEFORE_WALK) {
-      const res = await runPhase(rt, r, phase);
-      if (res) return res;
-    }
-    walkSections(r, rt.cfg.modules);
-    for (const phase of AFTER_WALK) {
-      const res = await runPhase(rt, r, phase);
-      if (res) return res;
-    }
-    // No handler answered (the core's default handler declines only for handlers nobody claims).
-    throw new HttpError(404);
+    const res = run(rt, r, 0, 0);
+    return res instanceof Promise ? res.catch((e: unknown) => errorResponse(rt, r, e)) : res;
   } catch (e) {
     return errorResponse(rt, r, e);
   }
 }
 
 /** Turns a thrown value into the error response (ErrorDocument, canned page), logging 500s. */
-export async function errorResponse(rt: Runtime, r: Request, e: unknown): Promise<Response> {
+export function errorResponse(rt: Runtime, r: Request, e: unknown): Response | Promise<Response> {
   let err: HttpError;
   if (e instanceof HttpError) err = e;
   else {
@@ -165,29 +197,48 @@ export async function internalRedirect(r: Request, uri: string, args = r.args): 
 }
 
 /** Output filters (in hook order), then the Server header, Connection handling and HEAD. */
-export async function finishResponse(rt: Runtime, r: Request, res: Response): Promise<Response> {
-  r.status = res.status;
-  if (!r.originalStatus) r.originalStatus = r.status;
+export function finishResponse(rt: Runtime, r: Request, res: Response, from = 0): Response | Promise<Response> {
+  if (from === 0) {
+    r.status = res.status;
+    if (!r.originalStatus) r.originalStatus = r.status;
+  }
   const filters = rt.cfg.hooks.output_filter;
-  for (let i = 0; i < filters.length; i++) {
-    let out = filters[i]!.fn(r, res);
-    if (out instanceof Promise) out = await out;
+  for (let i = from; i < filters.length; i++) {
+    const out = filters[i]!.fn(r, res);
+    if (out instanceof Promise) {
+      return out.then((o) => finishResponse(rt, r, o ?? res, i + 1));
+    }
     if (out) res = out;
   }
   const h = res.headers;
   // err_headers_out go out with every response, not only errors (Apache's ap_send_error_response and
   // basic_http_header both merge them); the error path has already copied them.
-  if (!r.errHeadersSent) for (const [k, v] of r.errHeadersOut) h.append(k, v);
+  if (!r.errHeadersSent && r.hasErrHeaders) for (const [k, v] of r.errHeadersOut) h.append(k, v);
   h.set("Server", rt.banner);
   if (r.closeConnection) h.set("Connection", "close");
   const len = h.get("Content-Length");
-  r.bytesSent = r.isHead || len === null ? (r.isHead ? 0 : r.bytesSent) : Number(len);
+  r.bytesSent = r.isHead ? 0 : len === null ? r.bytesSent : Number(len);
   r.headersOut = h;
-  if (r.isHead && res.body !== null) {
-    // Keep the GET's Content-Length on HEAD (RFC 9110 §9.3.2); Bun drops the body itself.
-    return new Response(null, { status: res.status, headers: h });
+  if (r.isHead) {
+    // Keep the GET's Content-Length on HEAD (RFC 9110 §9.3.2); Bun drops the body itself but also
+    // sends no Date on HEAD responses, so add it.
+    h.set("Date", httpDate());
+    if (res.body !== null) return new Response(null, { status: res.status, headers: h });
   }
   return res;
+}
+
+let dateSecond = 0;
+let dateString = "";
+/** IMF-fixdate of now, formatted once per second. */
+export function httpDate(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateString = new Date(now).toUTCString();
+  }
+  return dateString;
 }
 
 /**

@@ -41,13 +41,11 @@ export class Request {
   /** Merged per-directory configuration vector (index by module.index; use module.dirConf(r)). */
   perDir: unknown[];
   headersOut = new Headers();
-  /** Headers kept on error responses too (Apache's err_headers_out). */
-  errHeadersOut = new Headers();
+  private _errHeadersOut: Headers | undefined = undefined;
+  private _notes: Map<string, string> | undefined = undefined;
+  private _env: Map<string, string> | undefined = undefined;
   /** Set once errHeadersOut were copied into the response (the error path does it). */
   errHeadersSent = false;
-  /** Inter-module notes and the environment table (SetEnv, SetEnvIf, ...). */
-  notes = new Map<string, string>();
-  subprocessEnv = new Map<string, string>();
   /** The authenticated user and scheme, when authentication ran. */
   user: string | undefined = undefined;
   authType: string | undefined = undefined;
@@ -102,6 +100,38 @@ export class Request {
     h.set("Content-Length", String(len));
     this.status = status;
     return new Response(body, { status, headers: h });
+  }
+
+  /** Headers kept on error responses too (Apache's err_headers_out); created on first use. */
+  get errHeadersOut(): Headers {
+    return (this._errHeadersOut ??= new Headers());
+  }
+
+  set errHeadersOut(h: Headers) {
+    this._errHeadersOut = h;
+  }
+
+  /** True once something was put in errHeadersOut (saves creating it on the hot path). */
+  get hasErrHeaders(): boolean {
+    return this._errHeadersOut !== undefined;
+  }
+
+  /** Inter-module notes (Apache's r->notes); created on first use. */
+  get notes(): Map<string, string> {
+    return (this._notes ??= new Map());
+  }
+
+  set notes(m: Map<string, string>) {
+    this._notes = m;
+  }
+
+  /** The environment table (SetEnv, SetEnvIf, ... : Apache's subprocess_env); created on first use. */
+  get subprocessEnv(): Map<string, string> {
+    return (this._env ??= new Map());
+  }
+
+  set subprocessEnv(m: Map<string, string>) {
+    this._env = m;
   }
 
   get headersIn(): Headers {
