@@ -32,13 +32,7 @@ export function createRuntime(cfg: BuiltConfig, generation: number): Runtime {
     listen,
     candidates: vhostsFor(cfg.vhosts, listen),
   }));
-  let maxBody = CORE_DEFAULTS.limitRequestBody;
-  for (const s of [cfg.main, ...cfg.vhosts]) {
-    const d = core.dirConf({ perDir: s.lookupDefaults });
-    if (d.limitRequestBody !== undefined && (d.limitRequestBody === 0 || d.limitRequestBody > maxBody)) {
-      maxBody = d.limitRequestBody === 0 ? Number.MAX_SAFE_INTEGER : d.limitRequestBody;
-    }
-  }
+  const maxBody = largestBodyLimit(cfg);
   return {
     cfg,
     generation,
@@ -81,4 +75,33 @@ export function selectServer(rt: Runtime, lv: ListenerVhosts | undefined, host: 
     }
   }
   return list[0]!;
+}
+
+/**
+ * Bun's maxRequestBodySize is one number per listener, but LimitRequestBody is per directory: size it
+ * to the largest limit anywhere in the config (0 = unlimited wins); the exact per-directory limit is
+ * enforced by mosaic as the body is read (src/http/front.ts).
+ */
+function largestBodyLimit(cfg: BuiltConfig): number {
+  const limits: number[] = [];
+  const limitOf = (vec: unknown[]) => (vec[core.index] as { limitRequestBody?: number } | undefined)?.limitRequestBody;
+  const visit = (vec: unknown[]) => {
+    const n = limitOf(vec);
+    if (n !== undefined) limits.push(n);
+  };
+  const sections = (list: import("./server-rec.ts").Section[]): void => {
+    for (const sec of list) {
+      visit(sec.config);
+      sections(sec.nested);
+    }
+  };
+  for (const s of [cfg.main, ...cfg.vhosts]) {
+    limits.push(limitOf(s.lookupDefaults) ?? CORE_DEFAULTS.limitRequestBody);
+    const set = s.sections;
+    for (const list of [set.dirs, set.dirMatches, set.files, set.locations, set.ifs]) sections(list);
+  }
+  if (limits.includes(0)) return Number.MAX_SAFE_INTEGER;
+  // Never below the default: over Bun's limit Bun answers a bare, unlogged 413 itself, while under it
+  // mosaic answers Apache's 413 (checked against Content-Length first, so the body is not read).
+  return Math.max(CORE_DEFAULTS.limitRequestBody, ...limits);
 }

@@ -1,5 +1,6 @@
 // core: the server's own directives and the default phases (translate, map to storage, default handler).
 import fs from "node:fs";
+import path from "node:path";
 import { configureErrorLog, logError, setDirLogLevelResolver } from "../../src/log/error-log.ts";
 import { DECLINED, defineModule } from "../../src/module.ts";
 import type { Request } from "../../src/http/request.ts";
@@ -22,6 +23,8 @@ const core = defineModule<CoreServer, CoreDir>({
   createDirConfig: createCoreDir,
   mergeDirConfig: mergeCoreDir,
   postConfig({ servers, serverRoot }) {
+    // Apache's DEFAULT_DOCUMENTROOT: never map URLs onto the file system's real root.
+    for (const s of servers) core.serverConf(s).documentRoot ??= path.join(serverRoot, DEFAULT_DOCROOT_NAME);
     for (const s of servers) configureErrorLog(s, core.serverConf(s).log, serverRoot);
     setDirLogLevelResolver((r) => core.dirConf(r).logLevel);
   },
@@ -36,8 +39,7 @@ export default core;
 
 /** Apache's ap_core_translate: DocumentRoot + URI. */
 function translateName(r: Request): void {
-  const root = core.serverConf(r.server).documentRoot ?? "";
-  r.filename = root + r.uri;
+  r.filename = core.serverConf(r.server).documentRoot! + r.uri;
 }
 
 /**
@@ -47,13 +49,13 @@ function translateName(r: Request): void {
 function mapToStorage(r: Request): void {
   if (!r.filename) return;
   let name = r.filename;
-  let st = statOrNull(name);
+  let st = statOrNull(r, name);
   if (st === null) {
     let cut = name.length;
     while (st === null) {
       cut = name.lastIndexOf("/", cut - 1);
       if (cut <= 0) break;
-      st = statOrNull(name.slice(0, cut));
+      st = statOrNull(r, name.slice(0, cut));
     }
     if (st !== null && st.isFile()) {
       r.pathInfo = name.slice(cut);
@@ -64,12 +66,14 @@ function mapToStorage(r: Request): void {
   r.finfo = st;
 }
 
-function statOrNull(p: string): fs.Stats | null {
+function statOrNull(r: Request, p: string): fs.Stats | null {
   try {
-    return fs.statSync(p);
+    // throwIfNoEntry: a missing file (every 404) costs no exception.
+    return fs.statSync(p, { throwIfNoEntry: false }) ?? null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENAMETOOLONG") {
+      logError(r, "error", "core", `AH00127: Cannot map ${r.theRequest} to file`, e);
       throw new HttpError(403);
     }
     return null;

@@ -90,8 +90,10 @@ export interface ErrorPageInfo {
   serverAdmin?: string;
   /** The `<address>` signature line (ServerSignature), empty when Off. */
   signature: string;
-  /** Extra reason for 400 pages (Apache prints it after `<br />`). */
+  /** Extra reason for 400 pages (Apache prints it after `<br />`), the Expect value for 417. */
   detail?: string;
+  /** Apache's "Additionally, a N error was encountered..." when the ErrorDocument itself failed. */
+  additional?: number;
 }
 
 /** Apache 2.4's error document body for a status (2.4.71's HTML 4.01 template). */
@@ -100,9 +102,15 @@ export function errorPage(info: ErrorPageInfo): string {
   const h1 = STATUS_TEXT[info.status] ?? "Unknown";
   return (
     `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">\n<html><head>\n<title>${title}</title>\n` +
-    `</head><body>\n<h1>${h1}</h1>\n${cannedMessage(info)}${info.signature ? `<hr>\n${info.signature}` : ""}` +
+    `</head><body>\n<h1>${h1}</h1>\n${cannedMessage(info)}${additional(info)}${info.signature ? `<hr>\n${info.signature}` : ""}` +
     `</body></html>\n`
   );
+}
+
+function additional(info: ErrorPageInfo): string {
+  if (!info.additional) return "";
+  const reason = STATUS_TEXT[info.additional] ?? "Unknown";
+  return `<p>Additionally, a ${info.additional} ${reason}\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n`;
 }
 
 function cannedMessage(info: ErrorPageInfo): string {
@@ -122,7 +130,7 @@ function cannedMessage(info: ErrorPageInfo): string {
     case 400:
       return (
         "<p>Your browser sent a request that this server could not understand.<br />\n" +
-        (info.detail ? `${escapeHtml(info.detail)}<br />\n` : "") +
+        (info.detail ? `${escapeHtml(info.detail)}\n` : "") +
         "</p>\n"
       );
     case 401:
@@ -147,8 +155,8 @@ function cannedMessage(info: ErrorPageInfo): string {
       return `<p>The precondition on the request for this URL evaluated to false.</p>\n`;
     case 413:
       return (
-        `<p>The requested resource does not allow request data with ${escapeHtml(info.method)} requests, ` +
-        "or the amount of data provided in\nthe request exceeds the capacity limit.\n</p>\n"
+        `The requested resource does not allow request data with ${escapeHtml(info.method)} requests, ` +
+        "or the amount of data provided in\nthe request exceeds the capacity limit.\n"
       );
     case 414:
       return "<p>The requested URL's length exceeds the capacity\nlimit for this server.<br />\n</p>\n";
@@ -157,7 +165,10 @@ function cannedMessage(info: ErrorPageInfo): string {
     case 416:
       return "<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n";
     case 417:
-      return "<p>The expectation given in the Expect request-header\nfield could not be met by this server.\nThe client sent<pre>\n    Expect: \n</pre>\n</p><p>Only the 100-continue expectation is supported.</p>\n";
+      return (
+        "<p>The expectation given in the Expect request-header\nfield could not be met by this server.\n" +
+        `The client sent<pre>\n    Expect: ${escapeHtml(info.detail ?? "")}\n</pre>\n</p><p>Only the 100-continue expectation is supported.</p>\n`
+      );
     case 500:
       return (
         "<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\n" +

@@ -244,7 +244,7 @@ function validate(rt: Runtime, r: Request): HttpError | undefined {
     logError(r, "info", "core", `AH00570: client sent an unrecognized expectation value of Expect: ${expect}`);
     // Observed on 2.4.71: the 417 is followed by a close (Apache sends no Connection header; Bun
     // can only close by announcing it).
-    return new HttpError(417, undefined, undefined, true);
+    return new HttpError(417, expect, undefined, true);
   }
   if (r.method === "TRACE") {
     const mode = cs.traceEnable ?? CORE_DEFAULTS.traceEnable;

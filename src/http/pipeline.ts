@@ -118,6 +118,7 @@ function cannedResponse(
   headers: Headers,
   location?: string,
   detail?: string,
+  additional?: number,
 ): Response {
   headers.set("Content-Type", "text/html; charset=iso-8859-1");
   const body = errorPage({
@@ -127,7 +128,8 @@ function cannedResponse(
     location,
     serverAdmin: core.serverConf(r.server).serverAdmin,
     signature: signature(r),
-    detail: status === 400 && detail !== STATUS_TEXT[400] ? detail : undefined,
+    detail: (status === 400 || status === 417) && detail !== STATUS_TEXT[status] ? detail : undefined,
+    additional,
   });
   headers.set("Content-Length", String(Buffer.byteLength(body)));
   return new Response(body, { status, headers });
@@ -154,7 +156,7 @@ async function errorDocumentRedirect(rt: Runtime, r: Request, uri: string, statu
   const res = await processRequest(rt, nr);
   if (nr.status >= 400 && nr.status !== status) {
     // Apache appends "Additionally, a N error was encountered while trying to use an ErrorDocument".
-    return cannedResponse(rt, r, status, headers);
+    return cannedResponse(rt, r, status, headers, undefined, undefined, nr.status);
   }
   for (const [k, v] of headers) res.headers.set(k, v);
   r.filename = nr.filename;

@@ -60,18 +60,20 @@ export function formatOsError(err: unknown): string {
   return `(${errno})${text}`;
 }
 
-function writeStderr(data: string): void {
+function writeStderr(data: string, fd: 1 | 2 = 2): void {
   try {
-    fs.writeSync(2, data);
+    fs.writeSync(fd, data);
   } catch {
-    // A non-blocking stderr that is full: let the stream queue it instead of losing it.
-    process.stderr.write(data);
+    // A non-blocking stream that is full: let the stream queue it instead of losing it.
+    (fd === 1 ? process.stdout : process.stderr).write(data);
   }
 }
 
+/** The process's stderr (fd 2) or stdout (fd 1), written directly. */
 export class StderrSink implements Sink {
+  constructor(private readonly fd: 1 | 2 = 2) {}
   write(data: string): void {
-    writeStderr(data);
+    writeStderr(data, this.fd);
   }
   async drain(): Promise<void> {}
   reopen(): void {}

@@ -112,7 +112,10 @@ let exitHookInstalled = false;
 
 /** The registry key of a target: pipes normalised (`||cmd` is `|cmd`), files made absolute. */
 export function logTargetKey(target: string): string {
-  if (target === "stderr") return target;
+  if (target === "stderr" || target === "/dev/stderr" || target === "/dev/fd/2") return "stderr";
+  // The process's own stdout may be a pipe or socket (systemd, containers, Bun.spawn) that cannot be
+  // opened again by path (ENXIO): write to fd 1 instead.
+  if (target === "stdout" || target === "/dev/stdout" || target === "/dev/fd/1") return "stdout";
   if (target.startsWith("||")) return target.slice(1);
   if (target.startsWith("|")) return target;
   return path.resolve(target);
@@ -147,11 +150,12 @@ export function openLogWriter(target: string, opts: WriterOptions = {}): LogWrit
 }
 
 function kindOf(key: string): LogWriter["kind"] {
-  return key === "stderr" ? "stderr" : key.startsWith("|") ? "pipe" : "file";
+  return key === "stderr" || key === "stdout" ? "stderr" : key.startsWith("|") ? "pipe" : "file";
 }
 
 function createSink(key: string, target: string, cwd: string | undefined): Sink {
-  if (key === "stderr") return new StderrSink();
+  if (key === "stderr") return new StderrSink(2);
+  if (key === "stdout") return new StderrSink(1);
   if (key.startsWith("|")) {
     const shell = key.startsWith("|$");
     const program = key.slice(shell ? 2 : 1).trim();
