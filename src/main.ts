@@ -16,6 +16,9 @@ import { printConfig, printConfigYaml } from "./config/print.ts";
 import { setStartupLog } from "./log/error-log.ts";
 import type { Level } from "./log/error-log.ts";
 import { runForeground } from "./run.ts";
+import { runCtl } from "./mpm/ctl.ts";
+import { runDebug } from "./mpm/debug.ts";
+import { runChildProcess } from "./mpm/child-process.ts";
 
 /** Load options from the command line: -f file (relative → ServerRoot) or the embedded default. */
 export function loadOptionsFrom(cli: CliOptions, onInclude?: LoadOptions["onInclude"]): LoadOptions {
@@ -49,7 +52,10 @@ async function main(argv: string[]): Promise<void> {
   try {
     cli = parseCli(argv);
   } catch (e) {
-    process.stderr.write(`mosaic: ${(e as Error).message}\n${USAGE}`);
+    // httpd's getopt wording: "mosaic: illegal option -- Z", then the usage.
+    const m = /'(-+[^']*)'/.exec((e as Error).message);
+    const opt = m ? m[1]!.replace(/^-+/, "") : "";
+    process.stderr.write(`mosaic: ${m ? `illegal option -- ${opt}` : (e as Error).message}\n${USAGE}`);
     process.exit(1);
   }
   startupFile = cli.errorFile;
@@ -63,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (cli.help) {
     process.stderr.write(USAGE);
-    return;
+    process.exit(1);
   }
   if (cli.version) return void process.stdout.write(versionShort());
   if (cli.compiledModules) return void process.stdout.write(compiledModules());
@@ -88,9 +94,12 @@ async function main(argv: string[]): Promise<void> {
     if (!cli.skipDocRootCheck) {
       for (const w of docRootWarnings(cfg)) warn(w);
     }
-    if (!cli.dumpVhosts && !cli.dumpModules) process.stderr.write("Syntax OK\n");
+    const dumped = cli.dumpVhosts || cli.dumpModules || cli.defines.includes("DUMP_INCLUDES") || cli.defines.includes("DUMP_CONFIG");
+    if (!dumped) process.stderr.write("Syntax OK\n");
     return;
   }
+  if (cli.k) return runCtl(cli, opts);
+  if (cli.debug) return runDebug(cli, opts);
   await runForeground(cli, opts);
 }
 
@@ -121,7 +130,9 @@ const convert = defineCommand({
 });
 
 const argv = process.argv.slice(2);
-if (argv[0] === "convert") {
+if (argv[0] === "--mosaic-child") {
+  runChildProcess();
+} else if (argv[0] === "convert") {
   await runMain(defineCommand({ meta: { name: "mosaic" }, subCommands: { convert } }), { rawArgs: argv });
 } else {
   await main(argv);

@@ -114,6 +114,8 @@ export interface ModuleDef<S, D> {
   name: string;
   /** One line for `-M`, `-L` and /server-info. */
   description?: string;
+  /** Apache's source file name when it is not `mod_<name>.c` (`core.c`, `event.c`). */
+  sourceName?: string;
   directives?: DirectiveDef<S, D>[];
   createServerConfig?(): S;
   /** Never mutate base or add. Absent: the vhost's config replaces the main server's. */
@@ -153,7 +155,7 @@ export function defineModule<S = undefined, D = undefined>(def: ModuleDef<S, D>)
   const mod: Module<S, D> = {
     ...def,
     identifier: `${def.name}_module`,
-    sourceName: `mod_${def.name}.c`,
+    sourceName: def.sourceName ?? `mod_${def.name}.c`,
     index: -1,
     dirConf(r) {
       return r.perDir[mod.index] as D;

@@ -16,6 +16,7 @@ export const DEFAULT_DOCROOT_NAME = "htdocs";
 
 const core = defineModule<CoreServer, CoreDir>({
   name: "core",
+  sourceName: "core.c",
   description: "Core directives and the default file handler",
   directives: [...coreDirectives, ...(errorLogDirectives as unknown as typeof coreDirectives)],
   createServerConfig: createCoreServer,
