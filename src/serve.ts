@@ -48,11 +48,11 @@ export function startListening(initial: Runtime, opts: ServeOptions = {}): Liste
       maxRequestBodySize: rt.maxBody,
       fetch(req, server) {
         const cur = rt;
-        const t = cur.timeout !== cur.keepAliveTimeout;
-        // Bun's idleTimeout also bounds in-flight requests: widen it to Timeout while this one runs.
-        if (t) server.timeout(req, bunIdleTimeout(cur.timeout));
         const p = serveRequest(cur, entry.lv, req, server.requestIP(req));
-        if (!t) return p;
+        // Bun's idleTimeout also bounds in-flight requests: while a request waits on something
+        // (a script, a body upload) the connection's timeout is widened to Timeout, then restored.
+        if (!(p instanceof Promise) || cur.timeout === cur.keepAliveTimeout) return p;
+        server.timeout(req, bunIdleTimeout(cur.timeout));
         return p.then((res) => {
           server.timeout(req, bunIdleTimeout(cur.keepAliveTimeout));
           return res;

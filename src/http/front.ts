@@ -25,6 +25,9 @@ function sweep(now: number, idleMs: number): void {
 /** Host header syntax (RFC 9110 §7.2): reg-name / IPv4 / [IPv6], optional port. Underscores allowed, as Apache. */
 const HOST_RE = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::\d*)?$/;
 
+/** Requests whose target carried a `#fragment` (refused by validate, as Apache does). */
+const fragments = new WeakSet<Request>();
+
 export interface Peer {
   address: string;
   port: number;
@@ -34,7 +37,7 @@ export interface Peer {
  * Serves one Fetch request: builds the record, runs the pipeline, filters, logs. Never throws: any
  * failure becomes a response, so no input takes the child down.
  */
-export async function serveRequest(rt: Runtime, lv: ListenerVhosts | undefined, req: globalThis.Request, peer: Peer | null): Promise<Response> {
+export function serveRequest(rt: Runtime, lv: ListenerVhosts | undefined, req: globalThis.Request, peer: Peer | null): Response | Promise<Response> {
   const now = Date.now();
   const key = peer ? `${peer.address}:${peer.port}` : "";
   let cc = conns.get(key);
@@ -54,21 +57,48 @@ export async function serveRequest(rt: Runtime, lv: ListenerVhosts | undefined, 
     secure: false,
   };
   const r = parseRequest(rt, lv, req, conn);
-  let res: Response;
+  // Synchronous all the way for requests whose hooks answer synchronously (static files): no promise
+  // is made unless some step returns one.
   try {
     const err = validate(rt, r);
-    res = err ? await errorResponse(rt, r, err) : await processRequest(rt, r);
-    if (!err && r.raw !== req) {
-      const tooLarge = await unreadBodyCheck(rt, r);
-      if (tooLarge) res = await errorResponse(rt, r, tooLarge);
-    }
-    applyKeepAlivePolicy(r, keepAlives);
-    res = await finishResponse(rt, r, res);
+    const res = err ? errorResponse(rt, r, err) : processRequest(rt, r);
+    if (res instanceof Promise) return res.then((x) => afterHandler(rt, r, req, key, keepAlives, x, !err)).catch((e: unknown) => failed(rt, r, key, e));
+    return afterHandler(rt, r, req, key, keepAlives, res, !err);
   } catch (e) {
-    res = await finishResponse(rt, r, await errorResponse(rt, r, e));
+    return failed(rt, r, key, e);
   }
+}
+
+function afterHandler(
+  rt: Runtime,
+  r: Request,
+  req: globalThis.Request,
+  key: string,
+  keepAlives: number,
+  res: Response,
+  handled: boolean,
+): Response | Promise<Response> {
+  if (handled && r.raw !== req) {
+    return unreadBodyCheck(rt, r).then(async (tooLarge) => {
+      if (tooLarge) res = await errorResponse(rt, r, tooLarge);
+      applyKeepAlivePolicy(r, keepAlives);
+      return done(rt, r, key, await finishResponse(rt, r, res));
+    });
+  }
+  applyKeepAlivePolicy(r, keepAlives);
+  const fin = finishResponse(rt, r, res);
+  if (fin instanceof Promise) return fin.then((f) => done(rt, r, key, f));
+  return done(rt, r, key, fin);
+}
+
+function done(rt: Runtime, r: Request, key: string, res: Response): Response {
   if (r.closeConnection) conns.delete(key);
   return logWhenDone(rt, r, res);
+}
+
+/** Anything that escaped the pipeline still becomes an answer (and a log line). */
+async function failed(rt: Runtime, r: Request, key: string, e: unknown): Promise<Response> {
+  return done(rt, r, key, await finishResponse(rt, r, await errorResponse(rt, r, e)));
 }
 
 function applyKeepAlivePolicy(r: Request, keepAlives: number): void {
@@ -115,7 +145,7 @@ function parseRequest(rt: Runtime, lv: ListenerVhosts | undefined, req: globalTh
   const r = new Request(raw, req.method, protocol, conn, server, rawPath, args, sent, host || server.serverName);
   ref.r = r;
   r.rt = rt;
-  if (frag) r.notes.set("mosaic-fragment", "1");
+  if (frag) fragments.add(r);
   return r;
 }
 
@@ -208,7 +238,7 @@ function validate(rt: Runtime, r: Request): HttpError | undefined {
     logError(r, "debug", "core", log);
     return new HttpError(400, msg, undefined, true);
   };
-  if (r.notes.has("mosaic-fragment")) return bad("Bad Request", `AH02421: URI must not contain a fragment`);
+  if (fragments.has(r)) return bad("Bad Request", `AH02421: URI must not contain a fragment`);
   const limitLine = cs.limitRequestLine ?? CORE_DEFAULTS.limitRequestLine;
   if (r.theRequest.length > limitLine + 1) {
     logError(r, "info", "core", `AH00565: request failed: client's request-line exceeds LimitRequestLine (longer than ${limitLine})`);
