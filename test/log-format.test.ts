@@ -231,7 +231,8 @@ afterAll(async () => {
 });
 
 function setup(main: string[][], vhost?: string[][]) {
-  logConfig.index = 0;
+  // The module keeps its registry index (other test files run servers in this same process).
+  const idx = logConfig.index;
   const servers: ServerRec[] = [fakeServer()];
   if (vhost) servers.push(fakeServer({ id: 1, isVirtual: true, serverName: "vhost.example" }));
   const confs = servers.map(() => logConfig.createServerConfig!());
@@ -249,8 +250,8 @@ function setup(main: string[][], vhost?: string[][]) {
   };
   const err = apply(servers[0]!, confs[0]!, main) ?? (vhost ? apply(servers[1]!, confs[1]!, vhost) : undefined);
   if (err) throw new Error(err);
-  servers[0]!.moduleConfig[0] = confs[0];
-  if (vhost) servers[1]!.moduleConfig[0] = logConfig.mergeServerConfig!(confs[0]!, confs[1]!);
+  servers[0]!.moduleConfig[idx] = confs[0];
+  if (vhost) servers[1]!.moduleConfig[idx] = logConfig.mergeServerConfig!(confs[0]!, confs[1]!);
   logConfig.postConfig!({ servers, main: servers[0]!, serverRoot: root, warn: () => {} });
   return servers;
 }
