@@ -67,10 +67,30 @@ function mapToStorage(r: Request): void {
   r.finfo = st;
 }
 
+/**
+ * stat() results shared by the requests handled in one event-loop turn: under load Bun hands several
+ * requests to us per turn, and they see the file system as of that turn's first look, which is what a
+ * stat at the start of the turn would give anyway. The table is emptied before the next turn.
+ */
+const turnStats = new Map<string, fs.Stats | null>();
+let clearing = false;
+function clearTurnStats(): void {
+  turnStats.clear();
+  clearing = false;
+}
+
 function statOrNull(r: Request, p: string): fs.Stats | null {
+  const hit = turnStats.get(p);
+  if (hit !== undefined) return hit;
   try {
     // throwIfNoEntry: a missing file (every 404) costs no exception.
-    return fs.statSync(p, { throwIfNoEntry: false }) ?? null;
+    const st = fs.statSync(p, { throwIfNoEntry: false }) ?? null;
+    turnStats.set(p, st);
+    if (!clearing) {
+      clearing = true;
+      setImmediate(clearTurnStats);
+    }
+    return st;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENAMETOOLONG") {

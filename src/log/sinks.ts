@@ -87,8 +87,11 @@ export class FileSink implements Sink {
   }
   write(data: string): void {
     if (this.fd < 0) return;
-    const buf = Buffer.from(data);
-    let off = 0;
+    // One write of the string; only a short write (disk full, signal) pays for a byte copy.
+    const n = fs.writeSync(this.fd, data);
+    const buf = n < data.length || /[^\x00-\x7f]/.test(data) ? Buffer.from(data) : undefined;
+    if (buf === undefined) return;
+    let off = n;
     while (off < buf.length) off += fs.writeSync(this.fd, buf, off);
   }
   async drain(): Promise<void> {}
