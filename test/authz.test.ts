@@ -375,7 +375,7 @@ describe("merging across sections", () => {
   });
 
   test("mergeAuthzDir never mutates its inputs", () => {
-    const node = (name: string) => ({ provider: undefined, parsed: undefined, name, argsText: "", op: 1 as const, negate: false, merged: false, children: [] });
+    const node = (name: string) => ({ provider: undefined, parsed: undefined, name, argsText: "", op: 1 as const, negate: false, merged: false, children: [], limited: null });
     const base: AuthzDir = { section: node("base"), merging: undefined, forbiddenOnFailure: true };
     const add: AuthzDir = { section: node("add"), merging: "and", forbiddenOnFailure: undefined };
     const snapshot = JSON.stringify([base, add]);

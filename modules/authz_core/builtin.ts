@@ -1,5 +1,8 @@
-// mod_authz_core's own providers: `Require all`, `Require env`, `Require method`.
-import { DENIED, GRANTED, registerAuthzProvider } from "./providers.ts";
+// mod_authz_core's own providers: `Require all`, `Require env`, `Require method`, `Require expr`.
+import { exprFromWords, parseExpr } from "../../src/expr/index.ts";
+import { logError } from "../../src/log/error-log.ts";
+import type { BoolExpr } from "../../src/expr/index.ts";
+import { DENIED, DENIED_NO_USER, GENERAL_ERROR, GRANTED, registerAuthzProvider } from "./providers.ts";
 
 /**
  * Apache's method numbers (httpd.h M_GET...). HEAD is M_GET there, so `Require method GET` admits HEAD
@@ -28,6 +31,20 @@ interface MethodArg {
 
 interface EnvArg {
   names: readonly string[];
+}
+
+interface ExprArg {
+  expr: BoolExpr;
+  /** The expression reads %{REMOTE_USER}: a false result may turn true once a user is known. */
+  wantUser: boolean;
+}
+
+/**
+ * The require line as text. Apache hands the provider the raw rest of the line; the config tree
+ * keeps unquoted words, so quoted strings are restored for the expression parser (exprFromWords).
+ */
+export function requireLine(args: readonly string[]): string {
+  return exprFromWords(args);
 }
 
 export function registerBuiltinProviders(): void {
@@ -64,5 +81,26 @@ export function registerBuiltinProviders(): void {
       return { mask };
     },
     check: (r, a) => (a.mask & methodBit(r.method) ? GRANTED : DENIED),
+  });
+
+  // ap_expr, evaluated per request (expr_check_authorization).
+  registerAuthzProvider<ExprArg>("expr", {
+    parse(args, node) {
+      let text = requireLine(args);
+      // "if the expression happens to be surrounded by quotes, skip them"
+      if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
+      const expr = parseExpr(text, node, { module: "authz_core" });
+      if (typeof expr === "string") return `Cannot parse expression in require line: ${expr}`;
+      return { expr, wantUser: expr.vars.has("REMOTE_USER") };
+    },
+    check(r, a) {
+      const rc = a.expr.exec(r);
+      if (rc < 0) {
+        logError(r, "error", "authz_core", "AH02320: Error evaluating expression in 'Require expr'");
+        return GENERAL_ERROR;
+      }
+      if (rc === 1) return GRANTED;
+      return a.wantUser ? DENIED_NO_USER : DENIED;
+    },
   });
 }

@@ -3,15 +3,24 @@ import type { Request } from "../../src/http/request.ts";
 import { logError } from "../../src/log/error-log.ts";
 import { DENIED, DENIED_NO_USER, GENERAL_ERROR, GRANTED, NEUTRAL, STATUS_WORD } from "./providers.ts";
 import type { AuthzStatus } from "./providers.ts";
-import { AND, describe } from "./tree.ts";
-import type { AuthzNode } from "./tree.ts";
+import { AND, describe, limitApplies } from "./tree.ts";
+import type { AuthzNode, Op } from "./tree.ts";
 
 /**
  * Evaluates `node` for the request. Synchronous (a number) as long as every provider answers at once;
  * a Promise only from the first provider that has to wait (a DNS lookup), continuing from there.
- * `debug` adds Apache's AH01626 line per node (LogLevel authz_core:debug).
+ * `debug` adds Apache's AH01626 line per node (LogLevel authz_core:debug). A node limited to other
+ * methods (`<Limit>`) is GRANTED inside an AND and NEUTRAL inside an OR (the root counts as in an AND).
  */
-export function evaluate(r: Request, node: AuthzNode, debug: boolean): AuthzStatus | Promise<AuthzStatus> {
+export function evaluate(r: Request, node: AuthzNode, debug: boolean, parentOp: Op = AND): AuthzStatus | Promise<AuthzStatus> {
+  if (node.limited !== null && !limitApplies(node.limited, r.method)) {
+    const res = parentOp === AND ? GRANTED : NEUTRAL;
+    if (debug) {
+      const what = `${describe(node)}: ${STATUS_WORD[res]} (directive limited to other methods)`;
+      logError(r, "debug", "authz_core", `AH01625: authorization result of ${what}`);
+    }
+    return res;
+  }
   if (node.provider) {
     const res = node.provider.check(r, node.parsed);
     if (typeof res !== "number") return res.then((s) => finish(r, node, s, debug));
@@ -29,7 +38,7 @@ function evalChildren(
 ): AuthzStatus | Promise<AuthzStatus> {
   const kids = node.children;
   for (let i = from; i < kids.length; i++) {
-    const res = evaluate(r, kids[i]!, debug);
+    const res = evaluate(r, kids[i]!, debug, node.op);
     if (typeof res !== "number") return res.then((s) => resume(r, node, i, acc, s, debug));
     if (res === GENERAL_ERROR) return GENERAL_ERROR;
     acc = combine(node, acc, res);

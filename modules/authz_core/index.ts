@@ -11,11 +11,19 @@ import { registerBuiltinProviders } from "./builtin.ts";
 import { evaluate } from "./evaluate.ts";
 import { DENIED_NO_USER, GRANTED, GENERAL_ERROR } from "./providers.ts";
 import type { AuthzStatus } from "./providers.ts";
-import { addRequire, addSection, AND, createContainer, OR } from "./tree.ts";
+import { addRequire, addSection, adopt, AND, createContainer, OR } from "./tree.ts";
 import type { AuthzNode, TreeContext } from "./tree.ts";
+import { limitSection, mergeExtra, nestedLimit } from "./limit.ts";
+import type { LimitHelpers } from "./limit.ts";
+import { authn, authorizedElsewhere, needsUser } from "./seams.ts";
 
 export * from "./providers.ts";
-export type { AuthzNode } from "./tree.ts";
+export { authzNeedsUser, grantWithoutAuthz, registerAuthnSupport } from "./seams.ts";
+export type { AuthnSupport } from "./seams.ts";
+export type { AuthzNode, MethodLimit } from "./tree.ts";
+export { limitApplies } from "./tree.ts";
+export { registerLimitDirective } from "./limit.ts";
+export type { LimitDirective } from "./limit.ts";
 
 /** Per-directory state: the section's rules and how they combine with the enclosing sections'. */
 export interface AuthzDir {
@@ -24,38 +32,8 @@ export interface AuthzDir {
   /** AuthMerging; undefined when the section does not set it (it then behaves as Off). */
   merging: "off" | "and" | "or" | undefined;
   forbiddenOnFailure: boolean | undefined;
-}
-
-/**
- * What authentication modules tell the authz engine (Apache reaches these through mod_authn_core's
- * ap_auth_type and ap_note_auth_failure). Until one registers, no AuthType is ever configured.
- */
-export interface AuthnSupport {
-  /** The AuthType in force for the request, or undefined. */
-  authType(r: Request): string | undefined;
-  /** Sets the challenge (WWW-Authenticate in r.errHeadersOut) before a 401. */
-  noteAuthFailure(r: Request): void;
-}
-
-let authn: AuthnSupport = { authType: () => undefined, noteAuthFailure: () => {} };
-
-/** Called once by the module that owns AuthType (mod_authn_core's counterpart); returns the previous one. */
-export function registerAuthnSupport(support: AuthnSupport): AuthnSupport {
-  const prev = authn;
-  authn = support;
-  return prev;
-}
-
-/** Requests whose userless check answered DENIED_NO_USER: authentication must run, then authz again. */
-const needsUser = new WeakSet<Request>();
-
-/**
- * True when the access check could not decide without a user (Apache's access_checker_ex returning
- * DECLINED). Authentication modules run their check_user_id only then: a request already granted
- * (say by `Require ip`) is never challenged.
- */
-export function authzNeedsUser(r: Request): boolean {
-  return needsUser.has(r);
+  /** Other modules' method-limited settings made inside `<Limit>` (see registerLimitDirective). */
+  extra?: Readonly<Record<string, unknown>>;
 }
 
 const HELP_MERGING =
@@ -65,7 +43,9 @@ const HELP_MERGING =
 type Cmd = DirectiveCmd<undefined, AuthzDir>;
 
 function treeContext(cmd: Cmd): TreeContext {
-  return { server: cmd.serverRec, other: (node, kind) => nested(cmd, node, kind) };
+  const ctx: TreeContext = { server: cmd.serverRec, other: (node, kind) => nested(cmd, node, kind) };
+  ctx.limitBlock = nestedLimit(limitHelpersFor(cmd, ctx));
+  return ctx;
 }
 
 /** Directives Apache accepts inside a `<Require...>` container besides Require lines. */
@@ -93,6 +73,27 @@ function setMerging(dir: AuthzDir, arg: string): string | void {
 
 function rootOf(dir: AuthzDir): AuthzNode {
   return (dir.section ??= createContainer(OR, false));
+}
+
+function limitHelpers(cmd: Cmd): LimitHelpers {
+  return limitHelpersFor(cmd, treeContext(cmd));
+}
+
+function limitHelpersFor(cmd: Cmd, ctx: TreeContext): LimitHelpers {
+  return {
+    root: () => rootOf(cmd.dir),
+    ctx,
+    other: (node, kind) => nested(cmd, node, kind),
+    setExtra(key, value) {
+      cmd.dir.extra = { ...cmd.dir.extra, [key]: value };
+    },
+    getExtra: (key) => cmd.dir.extra?.[key],
+  };
+}
+
+/** The `<Limit>` slot `key` of the request's merged config (see registerLimitDirective). */
+export function limitSlot<T>(r: Request, key: string): T | undefined {
+  return authzCore.dirConf(r)?.extra?.[key] as T | undefined;
 }
 
 const sectionDirective = (name: string, help: string) => ({
@@ -134,6 +135,22 @@ const authzCore = defineModule<undefined, AuthzDir>({
       "container for grouping authorization directives of which none must pass for a request to succeed",
     ),
     {
+      name: "Limit",
+      args: "raw",
+      section: true,
+      help: "Container for authentication directives when accessed using specified HTTP methods",
+      apply: (cmd: Cmd) => limitSection(cmd, limitHelpers(cmd)),
+    },
+    {
+      name: "LimitExcept",
+      args: "raw",
+      section: true,
+      help:
+        "Container for authentication directives to be applied when any HTTP method other than " +
+        "those specified is used to access the resource",
+      apply: (cmd: Cmd) => limitSection(cmd, limitHelpers(cmd)),
+    },
+    {
       name: "AuthMerging",
       args: [1, 1],
       contexts: ["directory"],
@@ -170,16 +187,18 @@ registerBuiltinProviders();
  */
 export function mergeAuthzDir(base: AuthzDir, add: AuthzDir): AuthzDir {
   const forbiddenOnFailure = add.forbiddenOnFailure ?? base.forbiddenOnFailure;
-  if (add.merging === undefined && !add.section && base.section) return { ...base, forbiddenOnFailure };
+  const extra = mergeExtra(base.extra, add.extra);
+  if (add.merging === undefined && !add.section && base.section) return { ...base, forbiddenOnFailure, extra };
   if (add.merging === undefined || add.merging === "off" || !(base.section || add.section)) {
-    return { ...add, forbiddenOnFailure };
+    return { ...add, forbiddenOnFailure, extra };
   }
   let section = add.section ?? base.section;
   if (base.section && add.section) {
     section = createContainer(add.merging === "and" ? AND : OR, false, true);
-    section.children = [base.section, add.section];
+    adopt(section, base.section);
+    adopt(section, add.section);
   }
-  return { section, merging: add.merging, forbiddenOnFailure };
+  return { section, merging: add.merging, forbiddenOnFailure, extra };
 }
 
 /** LogLevel authz_core:debug in force for the request (checked once, not per node). */
@@ -202,7 +221,7 @@ function denied(r: Request): HttpError {
 
 /** authorize_userless: decides without a user, or leaves the decision to the auth_checker phase. */
 function accessChecker(r: Request): void | Promise<void> {
-  if (sameConfigAsPrevious(r)) return;
+  if (sameConfigAsPrevious(r) || authorizedElsewhere.has(r)) return;
   const d = authzCore.dirConf(r);
   const debug = debugOn(r);
   if (!d.section) {

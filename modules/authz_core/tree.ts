@@ -25,11 +25,40 @@ export interface AuthzNode {
   /** True for the container AuthMerging And/Or builds over a parent's and a child's rules. */
   merged: boolean;
   children: AuthzNode[];
+  /** The methods the node applies to (`<Limit>`): null for every method, else any of the entries. */
+  limited: Limited;
+}
+
+/** One `<Limit GET POST>` (or `<LimitExcept ...>`): HEAD is listed as GET, as Apache numbers it. */
+export interface MethodLimit {
+  methods: ReadonlySet<string>;
+  except: boolean;
+}
+
+/** null: every method; a list: the methods of any entry (an empty list: none, a container's start). */
+export type Limited = readonly MethodLimit[] | null;
+
+/** True when a node limited to `l` applies to a request with `method`. */
+export function limitApplies(l: Limited, method: string): boolean {
+  if (l === null) return true;
+  const m = method === "HEAD" ? "GET" : method;
+  for (let i = 0; i < l.length; i++) if (l[i]!.methods.has(m) !== l[i]!.except) return true;
+  return false;
+}
+
+/** A container applies to the methods any of its children applies to (limited |= child's). */
+export function adopt(parent: AuthzNode, child: AuthzNode): void {
+  parent.children.push(child);
+  if (parent.limited !== null) parent.limited = child.limited === null ? null : [...parent.limited, ...child.limited];
 }
 
 /** What the nested directives of a container may touch besides the tree. */
 export interface TreeContext {
   server: { moduleConfig: unknown[] };
+  /** The enclosing `<Limit>`/`<LimitExcept>`, undefined outside one. */
+  limit?: MethodLimit;
+  /** A `<Limit>` nested in a `<Require...>` container: its lines go into `parent`. */
+  limitBlock?(parent: AuthzNode, node: ConfigNode, ctx: TreeContext): string | void;
   /**
    * Any other line inside a container (`kind` is the container's name): AuthMerging and
    * AuthzSendForbiddenOnFailure apply to the section, as in Apache; the rest is an error message.
@@ -38,7 +67,7 @@ export interface TreeContext {
 }
 
 export function createContainer(op: Op, negate: boolean, merged = false): AuthzNode {
-  return { provider: undefined, parsed: undefined, name: "", argsText: "", op, negate, merged, children: [] };
+  return { provider: undefined, parsed: undefined, name: "", argsText: "", op, negate, merged, children: [], limited: [] };
 }
 
 /** How Apache names a node in messages and debug lines (format_authz_command). */
@@ -74,7 +103,7 @@ export function addRequire(
   if (negate && parent.op === OR) {
     throw ConfigError.at(node, `negative Require directive has no effect in ${describe(parent)} directive`);
   }
-  parent.children.push({
+  adopt(parent, {
     provider,
     parsed,
     name,
@@ -83,6 +112,7 @@ export function addRequire(
     negate,
     merged: false,
     children: [],
+    limited: ctx.limit ? [ctx.limit] : null,
   });
 }
 
@@ -111,7 +141,10 @@ export function addSection(parent: AuthzNode, node: ConfigNode, ctx: TreeContext
     const lname = child.name.toLowerCase();
     if (lname === "require") addRequire(sec, child.args, child, ctx);
     else if (SECTION_KINDS[lname]) addSection(sec, child, ctx);
-    else {
+    else if ((lname === "limit" || lname === "limitexcept") && ctx.limitBlock) {
+      const err = ctx.limitBlock(sec, child, ctx);
+      if (typeof err === "string") throw ConfigError.at(child, err);
+    } else {
       const err = ctx.other(child, spec.kind);
       if (typeof err === "string") throw ConfigError.at(child, err);
     }
@@ -124,11 +157,11 @@ export function addSection(parent: AuthzNode, node: ConfigNode, ctx: TreeContext
   }
   if (!sec.negate && sec.op === parent.op) {
     // "be associative": a RequireAll in a RequireAll adds its children to the outer one.
-    for (const c of sec.children) parent.children.push(c);
+    for (const c of sec.children) adopt(parent, c);
     return;
   }
   checkSection(sec);
-  parent.children.push(sec);
+  adopt(parent, sec);
 }
 
 /**
