@@ -5,7 +5,7 @@ const root = import.meta.dir;
 const outfile = path.join(root, "dist", "mosaic");
 const built = new Date().toISOString().slice(0, 19);
 /** Worker entry points must be listed too, or `new Worker` cannot find them inside the binary. */
-const extraEntrypoints = ["src/mpm/child.ts"].filter((f) => Bun.file(path.join(root, f)).size > 0);
+const extraEntrypoints = ["src/mpm/child.ts", "src/script/worker.ts"].filter((f) => Bun.file(path.join(root, f)).size > 0);
 
 const proc = Bun.spawnSync(
   [

@@ -1,4 +1,93 @@
-// script: placeholder until the module lands.
+// mod_script: JavaScript/TypeScript handlers, hooks, filters and Require providers in sandboxed
+// contexts, like mod_lua (see docs/scripting.md).
+import type { Request } from "../../src/http/request.ts";
+import { logError } from "../../src/log/error-log.ts";
 import { defineModule } from "../../src/module.ts";
+import type { ServerRec } from "../../src/server-rec.ts";
+import { engine } from "../../src/script/engine.ts";
+import core from "../core/index.ts";
+import mime from "../mime/index.ts";
+import type { MimeDir } from "../mime/config.ts";
+import { findAuthzProvider, registerAuthzProvider } from "../authz_core/providers.ts";
+import type { AuthzStatus } from "../authz_core/providers.ts";
+import { createScriptDir, createScriptServer, mergeScriptDir, mergeScriptServer } from "./config.ts";
+import type { ScriptDir, ScriptServer } from "./config.ts";
+import { levelOf } from "./bridge.ts";
+import { authzRegistrations, scriptDirectives } from "./directives.ts";
+import { checkAuthz, makeHandler, makeLogHook, makeOutputFilter, makePhaseHook } from "./hooks.ts";
+import type { Confs } from "./hooks.ts";
 
-export default defineModule({ name: "script" });
+const confs: Confs = {
+  dir: (r: Request) => script.dirConf(r) as ScriptDir | undefined,
+  server: (r: Request) => script.serverConf(r.server),
+  mimeFilters,
+};
+
+/**
+ * `AddOutputFilter NAME .ext` (mod_mime) for the request's file: every extension of its name counts,
+ * as in mod_mime's find_ct. Only read when the server has script filters.
+ */
+function mimeFilters(r: Request): string[] {
+  const ext = (mime.dirConf(r) as MimeDir | undefined)?.extensions;
+  if (!ext || !r.filename) return [];
+  const base = r.filename.slice(r.filename.lastIndexOf("/") + 1).replace(/^\.+/, "");
+  const out: string[] = [];
+  for (const part of base.split(".").slice(1)) {
+    const names = ext.get(part.toLowerCase())?.outputFilters;
+    if (names) for (const n of names.split(";")) if (n) out.push(n.toLowerCase());
+  }
+  return out;
+}
+
+/** When a configuration is collected (after a reload), its contexts are dropped in the workers. */
+const gone = new FinalizationRegistry<number>((id) => engine.dropServer(id));
+
+const script = defineModule<ScriptServer, ScriptDir>({
+  name: "script",
+  description: "JavaScript and TypeScript handlers, hooks and filters in sandboxed contexts",
+  directives: scriptDirectives,
+  createServerConfig: createScriptServer,
+  mergeServerConfig: mergeScriptServer,
+  createDirConfig: createScriptDir,
+  mergeDirConfig: mergeScriptDir,
+  hooks: {
+    post_read_request: makePhaseHook(confs, "quick_handler", false),
+    translate_name: makePhaseHook(confs, "translate_name", true),
+    map_to_storage: makePhaseHook(confs, "map_to_storage", true),
+    header_parser: makePhaseHook(confs, "header_parser", false),
+    access_checker: makePhaseHook(confs, "access_checker", false),
+    check_user_id: makePhaseHook(confs, "check_user_id", true),
+    auth_checker: makePhaseHook(confs, "auth_checker", true),
+    type_checker: makePhaseHook(confs, "type_checker", true),
+    fixups: makePhaseHook(confs, "fixups", false),
+    handler: makeHandler(confs),
+    output_filter: makeOutputFilter(confs),
+    log_transaction: makeLogHook(confs),
+  },
+  postConfig({ main, servers }) {
+    const workers = script.serverConf(main).workers ?? 1;
+    if (workers > 0) engine.ensureWorkers(workers);
+    const ka = core.serverConf(main).keepAliveTimeout ?? 5;
+    engine.connIdleMs = (ka + 5) * 1000;
+    engine.onProblem = (msg) => logError(main, "error", "script", `AH01470: ${msg}`);
+    engine.onLog = (level, msg) => logError(main, levelOf(level), "script", msg);
+    for (const s of servers) gone.register(script.serverConf(s), script.serverConf(s).id);
+  },
+});
+export default script;
+
+/** Names this module registered with authz_core (a name taken by another module is refused). */
+const providers = new Set<string>();
+
+authzRegistrations.push((name, serverRec) => {
+  if (providers.has(name)) return;
+  if (findAuthzProvider(name, serverRec as ServerRec)) {
+    return `ScriptAuthzProvider: an authorization provider named '${name}' already exists`;
+  }
+  providers.add(name);
+  registerAuthzProvider<{ args: string[] }>(name, {
+    parse: (args) => ({ args: [...args] }),
+    check: (r, p) => checkAuthz(confs, name, r, p.args) as Promise<AuthzStatus>,
+    module: script,
+  });
+});
