@@ -1,28 +1,16 @@
-// The MPM modules' directives (event, worker, prefork) with Apache's defaults; one is always loaded.
-import { defineModule } from "../../src/module.ts";
-import type { DirectiveDef } from "../../src/module.ts";
+// The MPM modules (event, worker, prefork): their directives, and the scoreboard hooks every child runs.
+import type { LoadedConfig } from "../../src/config/load.ts";
+import type { Request } from "../../src/http/request.ts";
+import { DECLINED, defineModule } from "../../src/module.ts";
+import type { DirectiveDef, Module } from "../../src/module.ts";
+import { resolveMpm } from "../../src/mpm/limits.ts";
+import type { MpmConfig, MpmName } from "../../src/mpm/limits.ts";
+import { currentRecorder, ensureLocalRecorder } from "../../src/scoreboard/index.ts";
+import { faultHandler } from "./fault.ts";
 
-export type MpmName = "event" | "worker" | "prefork";
+export type { MpmConfig, MpmName, MpmSettings } from "../../src/mpm/limits.ts";
 
-/** Raw MPM settings as configured; undefined means "Apache's default for this MPM". */
-export interface MpmConfig {
-  startServers?: number;
-  serverLimit?: number;
-  threadLimit?: number;
-  threadsPerChild?: number;
-  maxRequestWorkers?: number;
-  minSpareThreads?: number;
-  maxSpareThreads?: number;
-  minSpareServers?: number;
-  maxSpareServers?: number;
-  maxConnectionsPerChild?: number;
-  asyncRequestWorkerFactor?: number;
-  listenBacklog?: number;
-  gracefulShutdownTimeout?: number;
-  scoreBoardFile?: string;
-}
-
-type Key = keyof MpmConfig;
+type Key = Exclude<keyof MpmConfig, "scoreBoardFile" | "asyncRequestWorkerFactor">;
 const NUMERIC: [string, Key, string, MpmName[]][] = [
   ["StartServers", "startServers", "Number of child processes launched at server startup", ["event", "worker", "prefork"]],
   ["ServerLimit", "serverLimit", "Maximum number of child processes for this run of Apache", ["event", "worker", "prefork"]],
@@ -40,6 +28,12 @@ const NUMERIC: [string, Key, string, MpmName[]][] = [
   ["GracefulShutdownTimeout", "gracefulShutdownTimeout", "Maximum time in seconds to wait for child processes to complete transactions during shutdown", ["event", "worker", "prefork"]],
 ];
 
+/** C's atoi, as the MPMs read their numbers: leading digits, else 0 (so `0`/`-3` reach the clamping). */
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
+
 function directivesFor(mpm: MpmName): DirectiveDef<MpmConfig, undefined>[] {
   const list: DirectiveDef<MpmConfig, undefined>[] = NUMERIC.filter(([, , , m]) => m.includes(mpm)).map(
     ([name, key, help]) => ({
@@ -48,8 +42,10 @@ function directivesFor(mpm: MpmName): DirectiveDef<MpmConfig, undefined>[] {
       contexts: ["server"],
       help,
       apply({ args, server }) {
-        if (!/^\d+$/.test(args[0]!)) return `${name} must be a non-negative integer`;
-        (server as Record<string, number>)[key] = Number(args[0]);
+        const n = atoi(args[0]!);
+        // listen.c: "ListenBacklog must be > 0".
+        if (key === "listenBacklog" && n < 1) return "ListenBacklog must be > 0";
+        server[key] = n;
       },
     }),
   );
@@ -69,25 +65,55 @@ function directivesFor(mpm: MpmName): DirectiveDef<MpmConfig, undefined>[] {
       contexts: ["server"],
       help: "How many additional connects will be accepted per idle worker thread",
       apply({ args, server }) {
+        if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(args[0]!)) return "error parsing value";
         const n = Number(args[0]);
         if (!(n > 0)) return "AsyncRequestWorkerFactor argument must be a positive number";
-        server.asyncRequestWorkerFactor = n;
+        // event.c keeps it in 1/16 units and never below 1.
+        server.asyncRequestWorkerFactor = Math.max(1, Math.floor(n * 16) / 16);
       },
     });
   }
   return list;
 }
 
+/**
+ * post_read_request, really first: the request takes a worker slot of this child's scoreboard row.
+ * A server run without the control thread (in-process) gets a one-process scoreboard on first use.
+ */
+function begin(r: Request): void | Promise<void> {
+  const rec = currentRecorder() ?? localRecorder(r);
+  return rec.begin(r);
+}
+
+/** log_transaction, really last (after the access log, as Apache's SERVER_BUSY_LOG comes first). */
+function end(r: Request): void {
+  currentRecorder()?.end(r);
+}
+
+function localRecorder(r: Request) {
+  const cfg = r.rt.cfg as Partial<LoadedConfig> & LoadedConfig;
+  const mpm = (cfg.mpm ?? "event") as MpmName;
+  const mod = MPM_MODULES.find((m) => m.name === `mpm_${mpm}`)!;
+  const { settings } = resolveMpm(mpm, mod.serverConf(cfg.main) ?? {});
+  return ensureLocalRecorder(mpm, settings.threadsPerChild, r.rt.generation);
+}
+
 function mpmModule(mpm: MpmName) {
   return defineModule<MpmConfig, undefined>({
     name: `mpm_${mpm}`,
+    sourceName: `${mpm}.c`,
     description: `${mpm} MPM`,
     directives: directivesFor(mpm),
     createServerConfig: () => ({}),
+    hooks: {
+      post_read_request: { fn: begin, order: "reallyFirst" },
+      log_transaction: { fn: end, order: "reallyLast" },
+      handler: { fn: (r: Request) => (r.handler?.startsWith("mosaic-fault-") ? faultHandler(r) : DECLINED), order: "first" },
+    },
   });
 }
 
 export const mpmEvent = mpmModule("event");
 export const mpmWorker = mpmModule("worker");
 export const mpmPrefork = mpmModule("prefork");
-export const MPM_MODULES = [mpmEvent, mpmWorker, mpmPrefork];
+export const MPM_MODULES: Module<MpmConfig, undefined>[] = [mpmEvent, mpmWorker, mpmPrefork];
