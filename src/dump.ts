@@ -55,29 +55,34 @@ export function dumpDirectives(cfg: LoadedConfig): string {
 /** `-S`: the vhost table and run settings, as httpd's DUMP_VHOSTS / DUMP_RUN_CFG. */
 export function dumpVhosts(cfg: LoadedConfig, cli: CliOptions): string {
   let out = "VirtualHost configuration:\n";
-  const byAddr = new Map<string, typeof cfg.vhosts>();
+  const byAddr = new Map<string, { port: number; list: typeof cfg.vhosts }>();
   for (const v of cfg.vhosts) {
     for (const a of v.addrs) {
-      const key = `${a.isDefault ? "_default_" : a.host}:${a.port || "*"}`;
-      byAddr.set(key, [...(byAddr.get(key) ?? []), v]);
+      const key = `${a.isDefault ? "_default_" : a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port || "*"}`;
+      const entry = byAddr.get(key) ?? { port: a.port, list: [] };
+      entry.list.push(v);
+      byAddr.set(key, entry);
     }
   }
-  for (const [addr, list] of byAddr) {
+  const where = (v: (typeof cfg.vhosts)[number]) => `${v.serverName || "(unnamed)"} (${v.file}:${v.line})`;
+  for (const [addr, { port, list }] of byAddr) {
     if (list.length === 1) {
-      const v = list[0]!;
-      out += `${addr.padEnd(22)} ${v.serverName || "(unnamed)"} (${v.file}:${v.line})\n`;
-    } else {
-      out += `${addr.padEnd(22)} is a NameVirtualHost\n`;
-      list.forEach((v, i) => {
-        out += `         ${i === 0 ? "default server" : "port " + (v.addrs[0]?.port || "*")} ${v.serverName || "(unnamed)"} (${v.file}:${v.line})\n`;
-        for (const a of v.aliases) out += `                 alias ${a}\n`;
-      });
+      out += `${addr.padEnd(22)} ${where(list[0]!)}\n`;
+      continue;
+    }
+    out += `${addr.padEnd(22)} is a NameVirtualHost\n`;
+    out += `         default server ${where(list[0]!)}\n`;
+    for (const v of list) {
+      out += `         port ${port || "*"} namevhost ${where(v)}\n`;
+      for (const a of v.aliases) out += `                 alias ${a}\n`;
+      for (const a of v.wildAliases ?? []) out += `                 wild alias ${a}\n`;
     }
   }
   const cs = core.serverConf(cfg.main);
+  const abs = (p: string) => (p.startsWith("/") || p.startsWith("|") || p.startsWith("syslog") ? p : `${cfg.serverRoot}/${p}`);
   out += `ServerRoot: "${cfg.serverRoot}"\n`;
   out += `Main DocumentRoot: "${cs.documentRoot ?? cfg.serverRoot + "/htdocs"}"\n`;
-  out += `Main ErrorLog: "${(cs as unknown as { log?: { errorLog?: string } }).log?.errorLog ?? cfg.serverRoot + "/logs/error_log"}"\n`;
+  out += `Main ErrorLog: "${abs(cs.log.errorLog ?? "logs/error_log")}"\n`;
   out += `PidFile: "${cs.pidFile ?? cfg.serverRoot + "/logs/httpd.pid"}"\n`;
   for (const [k, v] of cfg.defines) out += `Define: ${v ? `${k}=${v}` : k}\n`;
   for (const d of cli.defines) if (!cfg.defines.has(d.split("=")[0]!)) out += `Define: ${d}\n`;

@@ -47,8 +47,9 @@ export interface ServerRec {
   /** Explicit port from ServerName host:port, or 0. */
   port: number;
   aliases: string[];
-  /** ServerAlias entries with wildcards, compiled. */
+  /** ServerAlias entries with wildcards, compiled (and as written, for -S). */
   aliasPatterns: RegExp[];
+  wildAliases?: string[];
   addrs: VHostAddr[];
   moduleConfig: unknown[];
   /** Per-directory defaults: server-level directives merged over the main server's (a full vector). */

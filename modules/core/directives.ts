@@ -52,7 +52,10 @@ export const coreDirectives = defineDirectives<CoreServer, CoreDir>([
     apply({ args, serverRec }) {
       for (const a of args) {
         const name = a.toLowerCase();
-        if (hasWildcard(name)) serverRec.aliasPatterns.push(compileWildcard(name, false));
+        if (hasWildcard(name)) {
+          serverRec.aliasPatterns.push(compileWildcard(name, false));
+          (serverRec.wildAliases ??= []).push(name);
+        }
         else serverRec.aliases.push(name);
       }
     },
