@@ -203,7 +203,9 @@ describe("configuration errors (Apache's wording)", () => {
     ["SetEnvIf X ( y", "SetEnvIf regex could not be compiled."],
     ["SetEnvIf ( y z", "SetEnvIfHeader name regex could not be compiled."],
     ["BrowserMatch", "Missing regular expression for BrowserMatch"],
-    ["SetEnvIfExpr \"true\" X", "SetEnvIfExpr needs ap_expr expressions"],
+    ["SetEnvIfExpr", "Missing expression for SetEnvIfExpr"],
+    ["SetEnvIfExpr true", "Missing envariable expression for SetEnvIfExpr"],
+    ["SetEnvIfExpr \"%{NOPE} == 1\" X", "Could not parse expression \"%{NOPE} == 1\": Variable 'NOPE' does not exist (column 3)"],
     ["SetEnv", "SetEnv takes one or two arguments"],
     ["UnsetEnv", "UnsetEnv requires at least one argument"],
   ];

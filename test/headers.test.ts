@@ -255,8 +255,8 @@ describe("configuration errors (Apache's wording)", () => {
     ["RequestHeader note X y", "RequestHeader does not support the 'note' action"],
     ["Header set X %Z", "Unrecognized header format %Z"],
     ["Header set X y a b c", "Header has too many arguments"],
-    ["Header set X y expr=true", "Can't parse envclause/expression"],
-    ["Header set X expr=%{REQUEST_URI}", "Can't parse value expression"],
+    ["Header set X y expr=%{NOPE}", "Can't parse envclause/expression: Variable 'NOPE' does not exist (column 3)"],
+    ["Header set X expr=%{REQUEST_URI", "Can't parse value expression : "],
   ];
   for (const [text, message] of cases) {
     test(text, async () => {
@@ -273,7 +273,7 @@ describe("parsing", () => {
   });
 
   test("a colon after the header name is dropped; always selects the always table", () => {
-    const p = parseHeaderArgs("Header", ["always", "set", "X-A:", "v"]);
+    const p = parseHeaderArgs("Header", ["always", "set", "X-A:", "v"], { name: "Header", args: [], file: "t", line: 1 });
     if (typeof p === "string") throw new Error(p);
     expect(p.table).toBe("err");
     expect(p.rule.header).toBe("X-A");

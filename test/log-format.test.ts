@@ -301,7 +301,8 @@ describe("module", () => {
     expect(() => setup([["CustomLog", "x.log", "%Q"]])).toThrow("Unrecognized LogFormat directive %Q");
     expect(() => setup([["CustomLog", "x.log", "common", "env="]])).toThrow("missing environment variable name");
     expect(() => setup([["CustomLog", "x.log", "common", "foo=1"]])).toThrow("error in condition clause");
-    expect(() => setup([["CustomLog", "x.log", "common", "expr=true"]])).toThrow("use env=[!]var");
+    expect(() => setup([["CustomLog", "x.log", "common", "expr="]])).toThrow("missing condition");
+    expect(() => setup([["CustomLog", "x.log", "common", "expr=1 =="]])).toThrow("syntax error, unexpected $end (column 5)");
     expect(() => setup([["CustomLog", "nodir/x.log", "common"]])).toThrow(
       `(2)No such file or directory: AH02297: Cannot access directory '${root}/nodir/' for log file 'nodir/x.log' defined at test.conf:7`,
     );

@@ -1,7 +1,8 @@
 // mod_headers at request time: running rules over a header table (do_headers_fixup) and value formats.
 import type { Request } from "../../src/http/request.ts";
 import { logError } from "../../src/log/error-log.ts";
-import { substitute } from "../../src/http/regsub.ts";
+import { compileSubst, substitute } from "../../src/http/regsub.ts";
+import type { Subst } from "../../src/http/regsub.ts";
 import { INVALID_VALUE } from "./rules.ts";
 import type { FormatPart, HeaderRule } from "./rules.ts";
 
@@ -37,27 +38,48 @@ function formatPart(r: Request, p: Exclude<FormatPart, string>): string {
   }
 }
 
-/** process_tags: the rule's value for this request, checked for characters a header may not carry. */
+/**
+ * process_tags: the format's text, or the value expression's. An expression that fails to evaluate
+ * gives "" after AH02557, as Apache's does (the engine has logged why just before).
+ */
+function processTags(r: Request, rule: HeaderRule): string {
+  if (rule.valueExpr) {
+    const v = rule.valueExpr.exec(r);
+    if (v !== undefined) return v;
+    const msg = `AH02557: Can't evaluate value expression: ${rule.valueExpr.source}`;
+    logError(r, "error", "headers", msg);
+    return "";
+  }
+  let out = "";
+  for (const p of rule.format!) out += typeof p === "string" ? p : formatPart(r, p);
+  return out;
+}
+
+/** The rule's value for this request, checked for characters a header may not carry. */
 function valueOf(r: Request, rule: HeaderRule): string {
   if (rule.constant !== undefined) {
     if (!rule.constantValid) throw new InvalidHeader(rule.header, rule.constant);
     return rule.constant;
   }
-  let out = "";
-  for (const p of rule.format!) out += typeof p === "string" ? p : formatPart(r, p);
+  const out = processTags(r, rule);
   if (INVALID_VALUE.test(out)) throw new InvalidHeader(rule.header, out);
   return out;
 }
 
-/** process_regexp: replace the first match (edit) or every match (edit*), each on the remainder. */
-function editValue(rule: HeaderRule, value: string): string {
+/**
+ * process_regexp: replace the first match (edit) or every match (edit*), each on the remainder.
+ * A replacement with tags or an expression is built per request, then read as a `$N` template.
+ */
+function editValue(r: Request, rule: HeaderRule, value: string): string {
   const re = rule.regex!;
+  let subst: Subst | undefined = rule.subst;
   let out = "";
   let rest = value;
   for (;;) {
     const m = re.exec(rest);
     if (!m) return out + rest;
-    out += rest.slice(0, m.index) + substitute(rule.subst!, m);
+    subst ??= compileSubst(processTags(r, rule));
+    out += rest.slice(0, m.index) + substitute(subst, m);
     let end = m.index + m[0].length;
     if (rule.action === "edit") return out + rest.slice(end);
     if (m[0].length === 0) {
@@ -102,7 +124,17 @@ function checked(rule: HeaderRule, v: string): string {
 export function runRules(r: Request, h: Headers, rules: readonly HeaderRule[], response: boolean): void {
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]!;
-    if (rule.envVar !== undefined && r.subprocessEnv.has(rule.envVar) === rule.envNegate) continue;
+    if (rule.cond !== undefined) {
+      // do_headers_fixup: a condition that cannot be evaluated is ignored, so the rule applies.
+      const rc = rule.cond.exec(r);
+      if (rc === 0) continue;
+      if (rc < 0) {
+        const msg = `AH01501: Failed to evaluate expression (${rule.cond.source}) - ignoring`;
+        logError(r, "error", "headers", msg);
+      }
+    } else if (rule.envVar !== undefined && r.subprocessEnv.has(rule.envVar) === rule.envNegate) {
+      continue;
+    }
     if (response) runRule(r, h, rule, true);
     else {
       try {
@@ -160,17 +192,17 @@ function runRule(r: Request, h: Headers, rule: HeaderRule, response: boolean): v
     case "edit":
     case "edit*":
       if (response && rule.lname === "content-type" && r.contentType) {
-        r.contentType = checked(rule, editValue(rule, r.contentType));
+        r.contentType = checked(rule, editValue(r, rule, r.contentType));
       }
       if (rule.lname === "set-cookie") {
         // Each Set-Cookie field is edited on its own, as Apache edits each table entry.
         const list = h.getSetCookie();
         if (list.length === 0) break;
         h.delete(name);
-        for (const v of list) h.append(name, checked(rule, editValue(rule, v)));
+        for (const v of list) h.append(name, checked(rule, editValue(r, rule, v)));
       } else {
         const v = h.get(name);
-        if (v !== null) h.set(name, checked(rule, editValue(rule, v)));
+        if (v !== null) h.set(name, checked(rule, editValue(r, rule, v)));
       }
       break;
   }

@@ -45,7 +45,7 @@ function addRule(
   cmd: DirectiveCmd<undefined, HeadersDir>,
   directive: "Header" | "RequestHeader",
 ): string | void {
-  const parsed = parseHeaderArgs(directive, cmd.args);
+  const parsed = parseHeaderArgs(directive, cmd.args, cmd.node);
   if (typeof parsed === "string") return parsed;
   (parsed.early ? cmd.dir.early : cmd.dir)[parsed.table].push(parsed.rule);
 }
@@ -55,6 +55,8 @@ function addRule(
  * own config). Header runs as an output filter: `always` rules on every response, `onsuccess` (the
  * default) rules only on responses that did not come from the error path, that is 1xx/2xx and 304;
  * redirects and errors get `always` rules only, as Apache's err_headers_out vs headers_out split.
+ * A rule may hold an ap_expr condition (`expr=...`, its headers kept out of Vary) and a value
+ * written `expr=...` is a string expression; both are compiled at config time.
  *
  * Differences from Apache: both kinds act on one header table (so `Header always unset X` also removes
  * an X the handler set); an ErrorDocument served from a local URL gets only `always` rules, from the

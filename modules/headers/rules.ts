@@ -1,4 +1,7 @@
 // mod_headers rules: parsing Header/RequestHeader arguments and value formats at config time (header_inout_cmd).
+import type { ConfigNode } from "../../src/config/node.ts";
+import { parseExpr, parseStringExpr } from "../../src/expr/index.ts";
+import type { BoolExpr, StringExpr } from "../../src/expr/index.ts";
 import { compileRegex, compileSubst } from "../../src/http/regsub.ts";
 import type { Subst } from "../../src/http/regsub.ts";
 
@@ -16,17 +19,25 @@ export interface HeaderRule {
   lname: string;
   /** False when the name is not an RFC 9110 token: Apache fails such responses at output (AH02429). */
   nameValid: boolean;
-  /** The compiled value (set, add, append, merge, setifempty, note). */
+  /**
+   * The compiled value (set, add, append, merge, setifempty, note) or, for edit/edit*, the
+   * replacement before `$N` substitution: Apache processes tags first, then runs ap_pregsub.
+   */
   format: FormatPart[] | undefined;
+  /** A value written `expr=...`: an ap_expr string expression instead of a format. */
+  valueExpr: StringExpr | undefined;
   /** The value when it has no specifier, and whether it holds characters a header may not carry. */
   constant: string | undefined;
   constantValid: boolean;
   /** edit/edit*: the pattern and replacement; echo: the pattern over request header names. */
   regex: RegExp | undefined;
+  /** edit/edit*: the replacement compiled once, when it is the same for every request. */
   subst: Subst | undefined;
   /** `env=[!]var`. */
   envVar: string | undefined;
   envNegate: boolean;
+  /** `expr=...`: the rule applies only when the condition holds. */
+  cond: BoolExpr | undefined;
 }
 
 /** Which table a rule acts on: request headers, response headers (onsuccess) or always. */
@@ -99,15 +110,39 @@ export function compileFormat(s: string): FormatPart[] | string {
   return merged;
 }
 
-const EXPR_ERROR = "expressions (expr=) are not supported by mosaic yet";
+/** A parsed value: a format (maybe a constant) or a string expression. */
+interface Value {
+  format: FormatPart[] | undefined;
+  valueExpr: StringExpr | undefined;
+  constant: string | undefined;
+}
+
+/**
+ * parse_format_string: a value (or edit replacement) starting with `expr=` (case matters: Apache
+ * compares with strncmp) is a string expression; anything else a format of literals and `%` tags.
+ */
+function parseValue(s: string, node: ConfigNode): Value | string {
+  if (s.startsWith("expr=")) {
+    const e = parseStringExpr(s.slice(5), node, { module: "headers" });
+    if (typeof e === "string") return `Can't parse value expression : ${e}`;
+    const constant = e.constant;
+    return { format: undefined, valueExpr: constant === undefined ? e : undefined, constant };
+  }
+  const f = compileFormat(s);
+  if (typeof f === "string") return f;
+  const constant = f.length === 0 ? "" : f.length === 1 && typeof f[0] === "string" ? f[0] : undefined;
+  return { format: f, valueExpr: undefined, constant };
+}
 
 /**
  * Parses `Header [always|onsuccess] action header [value] [replacement] [early|env=[!]var|expr=...]`
- * or the RequestHeader form into a rule and its table, with Apache's error messages.
+ * or the RequestHeader form into a rule and its table, with Apache's error messages. `node` is the
+ * directive, named by the error log when an expression fails at request time.
  */
 export function parseHeaderArgs(
   directive: "Header" | "RequestHeader",
   args: string[],
+  node: ConfigNode,
 ): { rule: HeaderRule; table: Table; early: boolean } | string {
   const words = [...args];
   let table: Table = directive === "Header" ? "out" : "in";
@@ -127,14 +162,14 @@ export function parseHeaderArgs(
     );
   }
   const action = actionWord as Action;
+  const edit = action === "edit" || action === "edit*";
   let regex: RegExp | undefined;
-  let subst: Subst | undefined;
-  if (action === "edit" || action === "edit*") {
+  if (edit) {
     if (subs === undefined || value === undefined) return "Header edit requires a match and a substitution";
     regex = compileRegex(value);
     if (!regex) return "Header edit regex could not be compiled";
-    subst = compileSubst(subs);
-    value = undefined;
+    // The replacement is the value Apache processes tags (or the expression) of.
+    value = subs;
   } else {
     if (envclause !== undefined) return "Too many arguments to directive";
     envclause = subs;
@@ -155,12 +190,13 @@ export function parseHeaderArgs(
     }
   } else if (action === "note" && table === "in") {
     return "RequestHeader does not support the 'note' action";
-  } else if (value === undefined && action !== "edit" && action !== "edit*") {
+  } else if (value === undefined) {
     return "Header requires three arguments";
   }
   let early = false;
   let envVar: string | undefined;
   let envNegate = false;
+  let cond: BoolExpr | undefined;
   if (envclause !== undefined) {
     const lower = envclause.toLowerCase();
     if (lower === "early") early = true;
@@ -173,33 +209,36 @@ export function parseHeaderArgs(
       if (!envVar) {
         return "error: missing environment variable name. envclause should be in the form env=envar ";
       }
-    } else if (lower.startsWith("expr=")) return `Can't parse envclause/expression: ${EXPR_ERROR}`;
-    else return `Unknown parameter: ${envclause}`;
+    } else if (lower.startsWith("expr=")) {
+      // Conditions do not add the headers they read to Vary (AP_EXPR_FLAG_DONT_VARY).
+      const e = parseExpr(envclause.slice(5), node, { module: "headers", dontVary: true });
+      if (typeof e === "string") return `Can't parse envclause/expression: ${e}`;
+      cond = e;
+    } else return `Unknown parameter: ${envclause}`;
   }
   const colon = header.indexOf(":");
   if (colon >= 0) header = header.slice(0, colon);
-  let format: FormatPart[] | undefined;
-  let constant: string | undefined;
+  let v: Value = { format: undefined, valueExpr: undefined, constant: undefined };
   if (value !== undefined) {
-    if (/^expr=/i.test(value)) return `Can't parse value expression: ${EXPR_ERROR}`;
-    const f = compileFormat(value);
-    if (typeof f === "string") return f;
-    format = f;
-    if (f.length === 0) constant = "";
-    else if (f.length === 1 && typeof f[0] === "string") constant = f[0];
+    const parsed = parseValue(value, node);
+    if (typeof parsed === "string") return parsed;
+    v = parsed;
   }
   const rule: HeaderRule = {
     action,
     header,
     lname: header.toLowerCase(),
     nameValid: action === "echo" || TOKEN.test(header),
-    format,
-    constant,
-    constantValid: constant === undefined || !INVALID_VALUE.test(constant),
+    format: v.format,
+    valueExpr: v.valueExpr,
+    // An edit's replacement is checked after substitution, not as written.
+    constant: edit ? undefined : v.constant,
+    constantValid: edit || v.constant === undefined || !INVALID_VALUE.test(v.constant),
     regex,
-    subst,
+    subst: edit && v.constant !== undefined ? compileSubst(v.constant) : undefined,
     envVar,
     envNegate,
+    cond,
   };
   return { rule, table, early };
 }

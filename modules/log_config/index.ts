@@ -3,6 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Request } from "../../src/http/request.ts";
 import { ConfigError } from "../../src/config/node.ts";
+import type { ConfigNode } from "../../src/config/node.ts";
+import { parseExpr } from "../../src/expr/index.ts";
+import type { BoolExpr } from "../../src/expr/index.ts";
+import { logError } from "../../src/log/error-log.ts";
 import { defineModule } from "../../src/module.ts";
 import type { DirectiveCmd, DirectiveDef, LifecycleContext } from "../../src/module.ts";
 import type { ServerRec } from "../../src/server-rec.ts";
@@ -33,6 +37,8 @@ export interface CustomLogSpec {
   format: string | undefined;
   /** `env=VAR` / `env=!VAR`. */
   env: { name: string; negate: boolean } | undefined;
+  /** `expr=EXPR`: log only requests the expression holds for. */
+  expr: BoolExpr | undefined;
   /** GlobalLog: vhosts log here even when they have logs of their own. */
   inherit: boolean;
   file: string;
@@ -53,21 +59,30 @@ interface ActiveLog {
   writer: LogWriter;
   format: LogFormat;
   env: CustomLogSpec["env"];
+  expr: BoolExpr | undefined;
 }
 
 const SERVER_VHOST = ["server", "vhost"] as const;
 const active = new WeakMap<ServerRec, ActiveLog[]>();
 
-function parseCondition(clause: string | undefined): CustomLogSpec["env"] | string {
-  if (clause === undefined) return undefined;
+type Condition = Pick<CustomLogSpec, "env" | "expr">;
+
+/**
+ * add_custom_log's condition clause. An `expr=` parse error is the engine's message alone, as
+ * Apache returns it; the expression's headers stay out of Vary (AP_EXPR_FLAG_DONT_VARY).
+ */
+function parseCondition(clause: string | undefined, node: ConfigNode): Condition | string {
+  if (clause === undefined) return { env: undefined, expr: undefined };
   if (/^env=/i.test(clause)) {
     const v = clause.slice(4);
     if (v === "" || v === "!") return "missing environment variable name";
-    return v.startsWith("!") ? { name: v.slice(1), negate: true } : { name: v, negate: false };
+    const env = v.startsWith("!") ? { name: v.slice(1), negate: true } : { name: v, negate: false };
+    return { env, expr: undefined };
   }
   if (/^expr=/i.test(clause)) {
     if (clause.length === 5) return "missing condition";
-    return "CustomLog expr= conditions need the ap_expr engine, which mosaic lacks; use env=[!]var";
+    const expr = parseExpr(clause.slice(5), node, { module: "log_config", dontVary: true });
+    return typeof expr === "string" ? expr : { env: undefined, expr };
   }
   return "error in condition clause";
 }
@@ -79,8 +94,8 @@ function addLog(
   inherit: boolean,
 ): string | void {
   const target = cmd.args[0]!;
-  const env = parseCondition(clause);
-  if (typeof env === "string") return env;
+  const cond = parseCondition(clause, cmd.node);
+  if (typeof cond === "string") return cond;
   if (format !== undefined) {
     const c = compileLogFormat(format);
     if (typeof c === "string") return c;
@@ -88,7 +103,8 @@ function addLog(
   const spec: CustomLogSpec = {
     target,
     format,
-    env,
+    env: cond.env,
+    expr: cond.expr,
     inherit,
     file: cmd.node.file,
     line: cmd.node.line,
@@ -207,21 +223,29 @@ function openLogs(ctx: LifecycleContext): void {
         compiled.set(source, (format = c));
       }
       const writer = openSpec(resolved, ctx.serverRoot, buffered === true);
-      list.push({ writer, format, env: spec.env });
+      list.push({ writer, format, env: spec.env, expr: spec.expr });
     }
     active.set(s, list);
   }
 }
 
-/** The log_transaction hook: one line per configured log whose env= condition holds. */
+/** The log_transaction hook: one line per configured log whose env= or expr= condition holds. */
 function logTransaction(r: Request): void {
   const logs = active.get(r.server);
   if (!logs || logs.length === 0) return;
   const ctx = createLogCtx(r);
   for (const log of logs) {
     if (log.env && r.subprocessEnv.has(log.env.name) === log.env.negate) continue;
+    if (log.expr && !exprHolds(r, log.expr)) continue;
     log.writer.write(log.format.render(ctx));
   }
+}
+
+/** config_log_transaction: an expression that fails to evaluate logs AH00644 and skips the line. */
+function exprHolds(r: Request, expr: BoolExpr): boolean {
+  const rc = expr.exec(r);
+  if (rc < 0) logError(r, "warn", "log_config", `AH00644: Error evaluating log condition: ${expr.source}`);
+  return rc === 1;
 }
 
 const logConfig = defineModule<LogConfigServer, undefined>({

@@ -4,6 +4,7 @@ import { STATUS_TEXT } from "../../src/http/errors.ts";
 import { escapeLogItem as esc } from "../../src/log/escape.ts";
 import { existingConnLogId, existingRequestLogId, TID } from "../../src/log/log-id.ts";
 import { clfTime, strftime } from "../../src/log/time.ts";
+import { peerConn } from "../remoteip/index.ts";
 
 /** One transaction: final request, original request, and the end time fixed at first use. */
 export interface LogCtx {
@@ -109,9 +110,16 @@ function bytesOut(r: Request): number {
 }
 
 export const HANDLERS: Record<string, Handler> = {
-  // No HostnameLookups here: the remote host is the address.
-  h: plain(false, (r) => esc(r.conn.remoteAddr)),
-  a: plain(false, (r) => r.conn.remoteAddr),
+  // No HostnameLookups here: the remote host is the address. `%{c}h` and `%{c}a` are the peer (the
+  // proxy when mod_remoteip put the client from its header in r.conn), compared case-sensitively.
+  h: {
+    orig: false,
+    compile: (a) => (a === "c" ? (r) => esc(peerConn(r).remoteAddr) : (r) => esc(r.conn.remoteAddr)),
+  },
+  a: {
+    orig: false,
+    compile: (a) => (a === "c" ? (r) => peerConn(r).remoteAddr : (r) => r.conn.remoteAddr),
+  },
   A: plain(false, (r) => r.conn.localAddr),
   l: plain(false, () => undefined),
   u: plain(false, (r) => (r.user === undefined ? undefined : r.user === "" ? '""' : esc(r.user))),

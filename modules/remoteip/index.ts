@@ -126,7 +126,10 @@ export default remoteip;
 /** The connection as it arrived, for requests whose client address was replaced. */
 const peers = new WeakMap<ConnInfo, ConnInfo>();
 
-/** The proxy's side of the connection (%{c}a, CONN_REMOTE_ADDR): the peer itself, never the header's. */
+/**
+ * The proxy's side of the connection (mod_log_config's %{c}a and %{c}h, CONN_REMOTE_ADDR): the peer
+ * itself, never the header's. Without mod_remoteip at work it is the request's own connection.
+ */
 export function peerConn(r: Request): ConnInfo {
   return peers.get(r.conn) ?? r.conn;
 }
@@ -191,8 +194,7 @@ function modifyRequest(r: Request): void {
   }
   const conn: ConnInfo = { ...r.conn, remoteAddr: client, remotePort: 0 };
   peers.set(conn, peers.get(r.conn) ?? r.conn);
-  // Request.conn is declared readonly for hooks; remoteip is the one module that must swap it.
-  (r as { conn: ConnInfo }).conn = conn;
+  r.conn = conn;
   logError(r, "debug", "remoteip", proxyIps
     ? `Using ${client} as client's IP by proxies ${proxyIps.join(", ")}`
     : `Using ${client} as client's IP by internal proxies`);

@@ -2,8 +2,8 @@
 import type { Request } from "../../src/http/request.ts";
 import { defineModule } from "../../src/module.ts";
 import type { DirectiveCmd } from "../../src/module.ts";
-import { createConf, mergeConf, parseCondition, runConditions } from "./config.ts";
-import type { SetEnvIfConf } from "./config.ts";
+import { createConf, mergeConf, parseCondition, parseExprCondition, runConditions } from "./config.ts";
+import type { Condition, SetEnvIfConf } from "./config.ts";
 
 export type { Condition, SetEnvIfConf } from "./config.ts";
 
@@ -18,7 +18,10 @@ function add(
   icase: boolean,
 ): string | void {
   if (!attribute) return `Missing header-field name for ${directive}`;
-  const c = parseCondition(directive, attribute, rest, icase);
+  return push(cmd, parseCondition(directive, attribute, rest, icase));
+}
+
+function push(cmd: Cmd, c: Condition | string): string | void {
   if (typeof c === "string") return c;
   (cmd.section ? cmd.dir : cmd.server).conditions.push(c);
 }
@@ -28,6 +31,7 @@ function add(
  * mapped; those in sections run in header_parser with the merged section config, as in Apache.
  * Attributes: a request header (or a pattern over header names), Remote_Host, Remote_Addr,
  * Server_Addr, Request_Method, Request_Protocol, Request_URI, or else an earlier set variable.
+ * SetEnvIfExpr lines take an ap_expr condition instead, in the same order and places.
  */
 const setenvif = defineModule<SetEnvIfConf, SetEnvIfConf>({
   name: "setenvif",
@@ -61,7 +65,7 @@ const setenvif = defineModule<SetEnvIfConf, SetEnvIfConf>({
       name: "SetEnvIfExpr",
       args: "raw",
       help: "an expression and a list of variables.",
-      apply: () => "SetEnvIfExpr needs ap_expr expressions, which mosaic does not support yet",
+      apply: (cmd) => push(cmd, parseExprCondition(cmd.args, cmd.node)),
     },
   ],
   createServerConfig: createConf,

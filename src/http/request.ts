@@ -70,7 +70,7 @@ export class Request {
     readonly raw: globalThis.Request,
     readonly method: string,
     readonly protocol: string,
-    readonly conn: ConnInfo,
+    public conn: ConnInfo,
     public server: ServerRec,
     uri: string,
     args: string,
