@@ -36,6 +36,11 @@ export interface FileEntry {
   readonly etags: (string | undefined)[];
   /** FileETag Digest: base64 SHA-1 of the content, computed on first use. */
   digest: string | undefined;
+  /**
+   * A finished 200 response for the common case (cached bytes, no extra headers), cloned per request:
+   * cloning shares the bytes and costs a fraction of building headers and a Response each time.
+   */
+  template?: { key: string; res: Response };
 }
 
 const cache = new Map<string, FileEntry>();

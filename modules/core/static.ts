@@ -78,16 +78,20 @@ function serveFile(r: Request): Response {
     lastModified = httpDate(now);
     lastModifiedSec = Math.floor(now / 1000);
   }
+  const hi = r.headersIn;
+  const pre = evaluatePreconditions(hi, r.method !== "POST", etag, lastModifiedSec, Math.floor(now / 1000));
+  const ct = contentType(r.contentType, d.addDefaultCharset);
+  if (pre === 0 && e.body !== null && lastModified === e.lastModified) {
+    const fast = fromTemplate(r, e, ct, etag, hi);
+    if (fast !== undefined) return fast;
+  }
   const h = r.headersOut;
   h.set("Last-Modified", lastModified);
   if (etag !== undefined) h.set("ETag", etag);
   h.set("Accept-Ranges", "bytes");
-  const hi = r.headersIn;
-  const pre = evaluatePreconditions(hi, r.method !== "POST", etag, lastModifiedSec, Math.floor(now / 1000));
   // 304 keeps the validators but no entity headers (RFC 9110 §15.4.5); Apache sends 412 with every
   // header and an empty body, not as an error document.
   if (pre === 304) return new Response(null, { status: 304, headers: h });
-  const ct = contentType(r.contentType, d.addDefaultCharset);
   if (pre === 412) {
     entityHeaders(r, h, "0", undefined, ct);
     return new Response(null, { status: 412, headers: h });
@@ -100,6 +104,37 @@ function serveFile(r: Request): Response {
   if (ranges === undefined) return whole(r, e, d, ct, range !== null);
   if (ranges.length === 1) return single(r, e, d, ct, ranges[0]!);
   return multipart(r, e, ct, ranges);
+}
+
+/**
+ * The whole cached file as a clone of a per-file template response, when nothing request-specific goes
+ * into it: no Range, not HEAD, no header set by an earlier phase, no encoding or language.
+ */
+function fromTemplate(
+  r: Request,
+  e: FileEntry,
+  ct: string | undefined,
+  etag: string | undefined,
+  hi: Headers,
+): Response | undefined {
+  if (r.isHead || r.hasHeadersOut || r.contentEncoding || r.contentLanguage || ct === undefined) return undefined;
+  if (hi.has("range") || hi.has("request-range")) return undefined;
+  const banner = r.rt.banner;
+  const key = `${ct}\0${etag ?? ""}\0${banner}`;
+  let t = e.template;
+  if (t === undefined || t.key !== key) {
+    const headers: Record<string, string> = { "Last-Modified": e.lastModified };
+    if (etag !== undefined) headers.ETag = etag;
+    headers["Accept-Ranges"] = "bytes";
+    headers["Content-Length"] = e.contentLength;
+    headers["Content-Type"] = ct;
+    headers.Server = banner;
+    t = e.template = { key, res: new Response(e.body, { status: 200, headers }) };
+  }
+  const res = t.res.clone() as Response;
+  r.prebuilt = res;
+  r.prebuiltLength = e.size;
+  return res;
 }
 
 /** 200 with the whole file. */

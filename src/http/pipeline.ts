@@ -212,6 +212,13 @@ export function finishResponse(rt: Runtime, r: Request, res: Response, from = 0)
     }
     if (out) res = out;
   }
+  if (res === r.prebuilt && !r.closeConnection && !r.hasErrHeaders) {
+    // A handler's cached response already carries every header (Server included): reading its headers
+    // back would cost more than the rest of this function.
+    r.bytesSent = r.prebuiltLength;
+    r.sized = true;
+    return res;
+  }
   const h = res.headers;
   // err_headers_out go out with every response, not only errors (Apache's ap_send_error_response and
   // basic_http_header both merge them); the error path has already copied them.
@@ -220,6 +227,7 @@ export function finishResponse(rt: Runtime, r: Request, res: Response, from = 0)
   if (r.closeConnection) h.set("Connection", "close");
   const len = h.get("Content-Length");
   r.bytesSent = r.isHead ? 0 : len === null ? r.bytesSent : Number(len);
+  r.sized = r.isHead || len !== null;
   r.headersOut = h;
   if (r.isHead) {
     // Keep the GET's Content-Length on HEAD (RFC 9110 §9.3.2); Bun drops the body itself but also
@@ -248,7 +256,7 @@ export function httpDate(): string {
  * no body), else when the streamed body ends — Apache logs after the response is sent.
  */
 export function logWhenDone(rt: Runtime, r: Request, res: Response): Response {
-  if (res.body === null || r.isHead || res.headers.has("Content-Length")) {
+  if (r.sized || res.body === null) {
     runLogHooks(rt, r);
     return res;
   }

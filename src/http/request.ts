@@ -40,7 +40,7 @@ export class Request {
   finfo: Stats | null = null;
   /** Merged per-directory configuration vector (index by module.index; use module.dirConf(r)). */
   perDir: unknown[];
-  headersOut = new Headers();
+  private _headersOut: Headers | undefined = undefined;
   private _errHeadersOut: Headers | undefined = undefined;
   private _notes: Map<string, string> | undefined = undefined;
   private _env: Map<string, string> | undefined = undefined;
@@ -100,6 +100,29 @@ export class Request {
     h.set("Content-Length", String(len));
     this.status = status;
     return new Response(body, { status, headers: h });
+  }
+
+  /**
+   * A finished response a handler built from cached parts (headers included), and its body length:
+   * the pipeline then sends it without reading its headers back (see finishResponse).
+   */
+  prebuilt: Response | undefined = undefined;
+  prebuiltLength = 0;
+  /** True once the body length is known (Content-Length, HEAD, prebuilt): logged without counting. */
+  sized = false;
+
+  /** Response headers of a successful response (Apache's headers_out); created on first use. */
+  get headersOut(): Headers {
+    return (this._headersOut ??= this.prebuilt?.headers ?? new Headers());
+  }
+
+  set headersOut(h: Headers) {
+    this._headersOut = h;
+  }
+
+  /** True once a module put something in headersOut (the static handler's fast path needs none). */
+  get hasHeadersOut(): boolean {
+    return this._headersOut !== undefined;
   }
 
   /** Headers kept on error responses too (Apache's err_headers_out); created on first use. */
