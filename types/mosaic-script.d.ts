@@ -226,3 +226,4 @@ declare global {
   const AUTHZ_DENIED_NO_USER: 4;
   const mosaic: MosaicApi;
 }
+export type InputFilter = OutputFilter;

@@ -65,6 +65,9 @@ export interface CoreDir {
   allowEncodedSlashes: "off" | "on" | "nodecode" | undefined;
   /** SetHandler (per section; `None` clears). */
   handler: string | undefined;
+  /** SetOutputFilter / SetInputFilter: lower-cased filter names, in order; a deeper section replaces. */
+  outputFilters: readonly string[] | undefined;
+  inputFilters: readonly string[] | undefined;
   acceptPathInfo: "default" | "on" | "off" | undefined;
   forceType: string | undefined;
   defaultType: string | undefined;
@@ -124,6 +127,8 @@ export function createCoreDir(): CoreDir {
     serverSignature: undefined,
     allowEncodedSlashes: undefined,
     handler: undefined,
+    outputFilters: undefined,
+    inputFilters: undefined,
     acceptPathInfo: undefined,
     forceType: undefined,
     defaultType: undefined,
@@ -153,6 +158,8 @@ export function mergeCoreDir(base: CoreDir, add: CoreDir): CoreDir {
     "serverSignature",
     "allowEncodedSlashes",
     "handler",
+    "outputFilters",
+    "inputFilters",
     "acceptPathInfo",
     "forceType",
     "defaultType",

@@ -30,6 +30,23 @@ const OPTION_NAMES: Record<string, number> = {
 const RECORDED = ["Mutex", "DefaultRuntimeDir", "EnableMMAP", "ServerSignature_", "LimitXMLRequestBody", "Protocols", "AcceptFilter", "CoreDumpDirectory", "MaxMemFree", "ThreadStackSize", "ReceiveBufferSize", "SendBufferSize", "TypesConfig_", "ContentDigest", "FileETag_", "AddOutputFilterByType_"]
   .filter((n) => !n.endsWith("_"));
 
+/**
+ * Set{Output,Input}Filter: one argument, names split on ';' as core_insert_filter's ap_getword does.
+ * Names are matched case-insensitively; one no module registered is skipped at request time (Apache
+ * logs AH00082 and carries on), so it is no configuration error.
+ */
+function filterList(name: string, field: "outputFilters" | "inputFilters", what: "content" | "body") {
+  return {
+    name,
+    args: [1, 1] as const,
+    contexts: ALL,
+    help: `filter (or ; delimited list of filters) to be run on the request ${what}`,
+    apply({ args, dir }: { args: string[]; dir: CoreDir }): void {
+      dir[field] = args[0]!.toLowerCase().split(";").filter(Boolean);
+    },
+  };
+}
+
 export const coreDirectives = defineDirectives<CoreServer, CoreDir>([
   {
     name: "ServerName",
@@ -282,6 +299,8 @@ export const coreDirectives = defineDirectives<CoreServer, CoreDir>([
       dir.handler = /^none$/i.test(args[0]!) ? "" : args[0]!.toLowerCase();
     },
   },
+  filterList("SetOutputFilter", "outputFilters", "content"),
+  filterList("SetInputFilter", "inputFilters", "body"),
   {
     name: "ForceType",
     args: [1, 1],

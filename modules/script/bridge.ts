@@ -57,7 +57,37 @@ const reqKeys = new WeakMap<Request, number>();
 const connSeen = new WeakSet<Request>();
 /** The worker each request used for its request-scope contexts, to end them with the request. */
 const requestSlots = new WeakMap<Request, number>();
-const bodies = new WeakMap<Request, Promise<{ data: ArrayBuffer | null; type: string }>>();
+/** A request body as a script reads it; `error` makes r.requestbody()/parsebody() throw. */
+export interface BodyRead {
+  data: ArrayBuffer | null;
+  type: string;
+  error?: string;
+}
+/** Per main request: the body as read off the connection, and as scripts see it (input-filtered). */
+const rawBodies = new WeakMap<Request, Promise<BodyRead>>();
+const bodies = new WeakMap<Request, Promise<BodyRead>>();
+let bodyFilter: ((r: Request, raw: Promise<BodyRead>) => Promise<BodyRead> | undefined) | undefined;
+
+/**
+ * Installs the input-filter stage (filters.ts): given the request and its raw body, the filtered body,
+ * or undefined when no script input filter applies. Set once, when the module loads.
+ */
+export function setBodyFilter(f: NonNullable<typeof bodyFilter>): void {
+  bodyFilter = f;
+}
+
+/** The body off the connection, read once per main request (internal redirects share it). */
+export function rawBody(r: Request): Promise<BodyRead> {
+  const main = r.main;
+  let b = rawBodies.get(main);
+  if (!b) {
+    const type = r.headersIn.get("content-type") ?? "";
+    const raw = main.raw;
+    b = raw.body ? raw.arrayBuffer().then((data) => ({ data, type })) : Promise.resolve({ data: null, type });
+    rawBodies.set(main, b);
+  }
+  return b;
+}
 let nextReqKey = 1;
 
 const LEVELS = new Set(["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"]);
@@ -128,11 +158,13 @@ export function callScript(
   const site: CallSite = {
     log: (level, msg) => logError(r, levelOf(level), "script", msg),
     body: () => {
+      // A filter reads the body as it came (an input filter asking for the filtered body would wait
+      // for itself); everything else reads it through the input filters, as Apache's handlers do.
+      if (kind === "filter") return rawBody(r);
       let b = bodies.get(main);
       if (!b) {
-        const type = r.headersIn.get("content-type") ?? "";
-        const raw = main.raw;
-        b = raw.body ? raw.arrayBuffer().then((data) => ({ data, type })) : Promise.resolve({ data: null, type });
+        const raw = rawBody(r);
+        b = bodyFilter?.(r, raw) ?? raw;
         bodies.set(main, b);
       }
       return b;

@@ -45,11 +45,11 @@ export interface ScriptDir {
   /** ScriptAllow bits (protocol.ts ALLOW). */
   allow?: number;
   inherit?: Inherit;
-  /** Active output filters (ScriptSetOutputFilter), by name. */
+  /** ScriptSetOutputFilter (deprecated; core's SetOutputFilter wins where both apply), by name. */
   outputFilters?: readonly string[];
 }
 
-/** A registered `ScriptAuthzProvider` / `ScriptOutputFilter`. */
+/** A registered `ScriptAuthzProvider` / `ScriptOutputFilter` / `ScriptInputFilter`. */
 export interface NamedScript {
   file: string;
   fn: string;
@@ -60,7 +60,10 @@ export interface ScriptServer {
   id: number;
   pool: Partial<PoolSpec>;
   authz: ReadonlyMap<string, NamedScript>;
+  /** ScriptOutputFilter, by lower-cased name. */
   filters: ReadonlyMap<string, NamedScript>;
+  /** ScriptInputFilter, by lower-cased name (Apache keeps input and output filter names apart). */
+  inputFilters: ReadonlyMap<string, NamedScript>;
   /** ScriptWorkers (main server only). */
   workers?: number;
 }
@@ -72,7 +75,7 @@ export const DEFAULT_MEMORY = 512 * 1024 * 1024;
 let nextServerId = 1;
 
 export function createScriptServer(): ScriptServer {
-  return { id: nextServerId++, pool: {}, authz: new Map(), filters: new Map() };
+  return { id: nextServerId++, pool: {}, authz: new Map(), filters: new Map(), inputFilters: new Map() };
 }
 
 export function mergeScriptServer(base: ScriptServer, add: ScriptServer): ScriptServer {
@@ -81,6 +84,7 @@ export function mergeScriptServer(base: ScriptServer, add: ScriptServer): Script
     pool: { ...base.pool, ...add.pool },
     authz: new Map([...base.authz, ...add.authz]),
     filters: new Map([...base.filters, ...add.filters]),
+    inputFilters: new Map([...base.inputFilters, ...add.inputFilters]),
     workers: base.workers,
   };
 }

@@ -161,9 +161,19 @@ export const scriptDirectives: Def[] = [
     },
   },
   {
+    name: "ScriptInputFilter",
+    args: [3, 3],
+    contexts: SERVER,
+    help: "Provide a script function as an input filter: ScriptInputFilter NAME file function",
+    apply({ args, server }) {
+      const [name, file, fn] = args as [string, string, string];
+      server.inputFilters = new Map([...server.inputFilters, [name.toLowerCase(), { file, fn }]]);
+    },
+  },
+  {
     name: "ScriptSetOutputFilter",
     args: [1, Infinity],
-    help: "Script output filters to apply to responses here (names from ScriptOutputFilter), or none",
+    help: "Deprecated: use SetOutputFilter. Script output filters to apply here, or none",
     apply({ args, dir }) {
       const names = args.flatMap((a) => a.split(";")).filter(Boolean).map((a) => a.toLowerCase());
       dir.outputFilters = names.length === 1 && names[0] === "none" ? [] : names;

@@ -1,7 +1,7 @@
 // mod_script's request hooks: the handlers (script-handler, ScriptMapHandler), script hooks in every
-// phase, the log hook, output filters and Require providers.
+// phase, the log hook and Require providers (filters are in filters.ts).
 import { HttpError } from "../../src/http/errors.ts";
-import { errorResponse, internalRedirect } from "../../src/http/pipeline.ts";
+import { internalRedirect } from "../../src/http/pipeline.ts";
 import type { Request } from "../../src/http/request.ts";
 import { DECLINED } from "../../src/module.ts";
 import type { HookFn, HookResult } from "../../src/module.ts";
@@ -11,14 +11,17 @@ import { applyResult, builtResponse, callScript, endRequest, failure, scriptPath
 import type { HookEntry, ScriptDir, ScriptPhase, ScriptServer } from "./config.ts";
 
 /** The settings where no script directive applies (one object, so per-spec caches keep working). */
-const NO_DIR: ScriptDir = {};
+export const NO_DIR: ScriptDir = {};
 
 /** What the hooks need from the module (index.ts passes its typed accessors; no import cycle). */
 export interface Confs {
   dir(r: Request): ScriptDir | undefined;
   server(r: Request): ScriptServer;
-  /** Filter names mod_mime's AddOutputFilter gives the request's file (lower-cased). */
-  mimeFilters(r: Request): string[];
+  /**
+   * The filter names that apply to the request, lower-cased, in Apache's order: mod_mime's
+   * Add{Output,Input}Filter for the file's extensions, then core's Set{Output,Input}Filter.
+   */
+  filterNames(r: Request, which: "input" | "output"): string[];
 }
 
 /** `$0`..`$9` of a ScriptMapHandler match, as mod_lua interpolates them into the file and function. */
@@ -134,45 +137,6 @@ export function makeLogHook(c: Confs): (r: Request) => void {
       return callScript(r, d, c.server(r), "log", file, h.fn).then((res) => void failure(r, res, file));
     });
     void Promise.all(runs).finally(() => endRequest(r));
-  };
-}
-
-const CHUNK = 8192;
-
-/**
- * Script output filters named by ScriptSetOutputFilter, or by AddOutputFilter for the file's extension
- * (names other modules' filters use are left to them): the body goes to the filter in chunks of text,
- * and what it yields (or returns) replaces the body.
- */
-export function makeOutputFilter(c: Confs) {
-  const run = async (r: Request, d: ScriptDir, names: readonly string[], res: Response): Promise<Response | void> => {
-    const s = c.server(r);
-    let cur = res;
-    for (const name of names) {
-      const f = s.filters.get(name);
-      if (!f) continue;
-      const text = await cur.text();
-      const chunks: string[] = [];
-      for (let i = 0; i < text.length; i += CHUNK) chunks.push(text.slice(i, i + CHUNK));
-      const file = scriptPath(r, d, f.file);
-      const out = await callScript(r, d, s, "filter", file, f.fn, chunks);
-      if (failure(r, out, file)) return errorResponse(r.rt, r, new HttpError(500));
-      const headers = new Headers(cur.headers);
-      headers.delete("Content-Length");
-      if (out.content_type) headers.set("Content-Type", out.content_type);
-      cur = new Response(new Blob(out.body as Uint8Array[]), { status: cur.status, headers });
-    }
-    return cur;
-  };
-  return (r: Request, res: Response): Promise<Response | void> | void => {
-    // Config first: touching res.body makes Bun build a stream for every response on the hot path.
-    const s = c.server(r);
-    if (s.filters.size === 0) return;
-    const d = c.dir(r);
-    if (!d || res.body === null) return;
-    const byExt = c.mimeFilters(r);
-    const names = byExt.length ? [...(d.outputFilters ?? []), ...byExt] : d.outputFilters;
-    if (names && names.length > 0) return run(r, d, names, res);
   };
 }
 

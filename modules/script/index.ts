@@ -12,30 +12,38 @@ import { findAuthzProvider, registerAuthzProvider } from "../authz_core/provider
 import type { AuthzStatus } from "../authz_core/providers.ts";
 import { createScriptDir, createScriptServer, mergeScriptDir, mergeScriptServer } from "./config.ts";
 import type { ScriptDir, ScriptServer } from "./config.ts";
-import { levelOf } from "./bridge.ts";
+import { levelOf, setBodyFilter } from "./bridge.ts";
 import { authzRegistrations, scriptDirectives } from "./directives.ts";
-import { checkAuthz, makeHandler, makeLogHook, makeOutputFilter, makePhaseHook } from "./hooks.ts";
+import { checkAuthz, makeHandler, makeLogHook, makePhaseHook } from "./hooks.ts";
+import { makeInputFilter, makeOutputFilter } from "./filters.ts";
 import type { Confs } from "./hooks.ts";
 
 const confs: Confs = {
   dir: (r: Request) => script.dirConf(r) as ScriptDir | undefined,
   server: (r: Request) => script.serverConf(r.server),
-  mimeFilters,
+  filterNames,
 };
 
 /**
- * `AddOutputFilter NAME .ext` (mod_mime) for the request's file: every extension of its name counts,
- * as in mod_mime's find_ct. Only read when the server has script filters.
+ * Filters named for the request, as Apache's chain orders them: mod_mime adds those of every extension
+ * of the file name (find_ct, in type_checker), then core_insert_filter those of Set{Output,Input}Filter.
+ * ScriptSetOutputFilter is the deprecated stand-in for SetOutputFilter, read where that is not set.
+ * Only called when the server has script filters of that kind.
  */
-function mimeFilters(r: Request): string[] {
-  const ext = (mime.dirConf(r) as MimeDir | undefined)?.extensions;
-  if (!ext || !r.filename) return [];
-  const base = r.filename.slice(r.filename.lastIndexOf("/") + 1).replace(/^\.+/, "");
+function filterNames(r: Request, which: "input" | "output"): string[] {
   const out: string[] = [];
-  for (const part of base.split(".").slice(1)) {
-    const names = ext.get(part.toLowerCase())?.outputFilters;
-    if (names) for (const n of names.split(";")) if (n) out.push(n.toLowerCase());
+  const ext = (mime.dirConf(r) as MimeDir | undefined)?.extensions;
+  if (ext && r.filename) {
+    const base = r.filename.slice(r.filename.lastIndexOf("/") + 1).replace(/^\.+/, "");
+    const field = which === "output" ? "outputFilters" : "inputFilters";
+    for (const part of base.split(".").slice(1)) {
+      const names = ext.get(part.toLowerCase())?.[field];
+      if (names) for (const n of names.split(";")) if (n) out.push(n);
+    }
   }
+  const cd = core.dirConf(r);
+  const set = which === "output" ? (cd.outputFilters ?? script.dirConf(r)?.outputFilters) : cd.inputFilters;
+  if (set) out.push(...set);
   return out;
 }
 
@@ -75,6 +83,7 @@ const script = defineModule<ScriptServer, ScriptDir>({
   },
 });
 export default script;
+setBodyFilter(makeInputFilter(confs));
 
 /** Names this module registered with authz_core (a name taken by another module is refused). */
 const providers = new Set<string>();
