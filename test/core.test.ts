@@ -179,3 +179,19 @@ describe("protocol", () => {
     expect((await fetch(`${srv.url}/a.txt`)).headers.get("x-gen")).toBe("two");
   });
 });
+
+describe("TRACE", () => {
+  test("TraceEnable On echoes the request as message/http; Off answers 405 with an empty Allow", async () => {
+    const root = site();
+    await using on = await startTestServer("TraceEnable On\n", { root });
+    const raw = await rawRequest(on.port, "TRACE /a.txt HTTP/1.1\r\nHost: x\r\nX-Probe: 1\r\nConnection: close\r\n\r\n");
+    expect(statusOf(raw)).toBe(200);
+    expect(raw.toLowerCase()).toContain("content-type: message/http");
+    expect(raw).toContain("TRACE /a.txt HTTP/1.1\r\n");
+    expect(raw.toLowerCase()).toContain("x-probe: 1\r\n");
+    await using off = await startTestServer("TraceEnable Off\n", { root });
+    const no = await rawRequest(off.port, "TRACE /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(statusOf(no)).toBe(405);
+    expect(no).toMatch(/\r\nAllow: \r\n/i);
+  });
+});

@@ -27,6 +27,7 @@ export function defaultHandler(r: Request): Response | typeof DECLINED {
   const m = r.method;
   if (m === "GET" || m === "HEAD" || m === "POST") return serveFile(r);
   const allow = core.serverConf(r.server).traceEnable === "off" ? ALLOW : ALLOW_TRACE;
+  if (m === "TRACE") return trace(r);
   if (m === "OPTIONS") {
     // ap_send_http_options: 200, the Allow list, an empty body (the type still goes out, as Apache's).
     const h = r.headersOut;
@@ -37,6 +38,24 @@ export function defaultHandler(r: Request): Response | typeof DECLINED {
     return new Response(null, { status: 200, headers: h });
   }
   throw new HttpError(405, undefined, { Allow: allow });
+}
+
+/**
+ * TRACE (RFC 9110 §9.3.8) when TraceEnable is on: the request as received, as message/http (Apache's
+ * ap_send_http_trace). A request body is refused unless TraceEnable is extended.
+ */
+function trace(r: Request): Response {
+  const mode = core.serverConf(r.server).traceEnable ?? "on";
+  const hasBody = r.headersIn.has("content-length") || r.headersIn.has("transfer-encoding");
+  if (hasBody && mode !== "extended") {
+    throw new HttpError(413, "TRACE with a request body is not allowed");
+  }
+  let text = `${r.theRequest}\r\n`;
+  r.headersIn.forEach((value, name) => {
+    text += `${name}: ${value}\r\n`;
+  });
+  r.contentType = "message/http";
+  return r.respond(`${text}\r\n`);
 }
 
 function serveFile(r: Request): Response {
