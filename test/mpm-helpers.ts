@@ -1,5 +1,6 @@
 // End-to-end helpers for the MPM tests: run the compiled binary on a temp ServerRoot and a free port.
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import type { Subprocess } from "bun";
 import type { ScoreboardSnapshot } from "../src/scoreboard/index.ts";
@@ -30,6 +31,24 @@ export interface Instance extends AsyncDisposable {
   ctl(...args: string[]): { code: number; stdout: string; stderr: string };
   writeConf(extra: string): void;
   stop(): Promise<void>;
+}
+
+/** Every server a test started, killed when the test process exits, whatever happened to the test. */
+const started = new Set<number>();
+process.on("exit", () => {
+  for (const pid of started) {
+    try {
+      // Only if that pid is still one of ours (pids get reused).
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("MOSAIC_FAULT_INJECTION")) process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+/** Remembers a server process so it cannot outlive the tests (detached ones included). */
+export function track(pid: number): void {
+  if (pid > 0) started.add(pid);
 }
 
 /** The part of every test config the helpers rely on (ports, logs, the fault-injection handlers). */
@@ -135,12 +154,16 @@ export async function startMosaic(extra: string, opts: { detach?: boolean; files
         for (let i = 0; i < 160 && alive(pid); i++) await Bun.sleep(50);
         if (alive(pid)) process.kill(pid, "SIGKILL");
       }
+      if (proc) started.delete(proc.pid);
+      if (!alive(pid)) started.delete(pid);
     },
     [Symbol.asyncDispose]: () => inst.stop(),
   };
+  if (proc) track(proc.pid);
   await waitUp(url, 10_000, () => inst.stderr());
-  // The first child answers before the others are up; the control logs AH00489 once all are.
-  await inst.waitLog(/AH00489/, 10_000);
+  track(inst.pid());
+  // The first child answers before the others are up: wait until none is still starting.
+  await until(async () => liveChildren(await inst.scoreboard()).every((p) => p.state !== "starting"), 10_000, 25);
   return inst;
 }
 
@@ -203,4 +226,66 @@ export async function ab(url: string, opts: { seconds: number; concurrency: numb
     non2xx: num(/Non-2xx responses:\s+(\d+)/) || 0,
     output: out + err,
   };
+}
+
+/** What raw keep-alive clients saw: failures split by whether the connection was brand new. */
+export interface KeepAliveStats {
+  ok: number;
+  /** Connections opened (the first, and after each `Connection: close` or failure). */
+  fresh: number;
+  /** Failures of the first request on a new connection (it raced a listener closing). */
+  freshFailed: number;
+  /** Failures on a connection that had already been answered (a keep-alive connection was cut). */
+  reusedFailed: number;
+}
+
+/**
+ * `loops` raw HTTP/1.1 keep-alive clients for `ms`: each keeps its connection until the server says
+ * `Connection: close` (or it fails), then opens a new one.
+ */
+export async function keepAliveClients(port: number, path: string, loops: number, ms: number): Promise<KeepAliveStats> {
+  const end = Date.now() + ms;
+  const st: KeepAliveStats = { ok: 0, fresh: 0, freshFailed: 0, reusedFailed: 0 };
+  const once = (s: net.Socket) =>
+    new Promise<"ok" | "close" | "err">((resolve) => {
+      let buf = "";
+      const done = (r: "ok" | "close" | "err") => {
+        s.off("data", onData).off("error", onErr).off("close", onErr);
+        resolve(r);
+      };
+      const onData = (d: Buffer) => {
+        buf += d.toString("latin1");
+        const e = buf.indexOf("\r\n\r\n");
+        const cl = e >= 0 ? /content-length: (\d+)/i.exec(buf.slice(0, e)) : null;
+        if (cl && buf.length >= e + 4 + Number(cl[1])) done(/^connection: close/im.test(buf.slice(0, e)) ? "close" : "ok");
+      };
+      const onErr = () => done("err");
+      s.on("data", onData).on("error", onErr).on("close", onErr);
+      s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    });
+  await Promise.all(Array.from({ length: loops }, async () => {
+    let sock: net.Socket | undefined;
+    let answered = 0;
+    while (Date.now() < end) {
+      if (!sock) {
+        sock = net.connect(port, "127.0.0.1");
+        answered = 0;
+        st.fresh++;
+      }
+      const r = await once(sock);
+      if (r === "err") {
+        if (answered === 0) st.freshFailed++;
+        else st.reusedFailed++;
+      } else {
+        st.ok++;
+        answered++;
+      }
+      if (r !== "ok") {
+        sock.destroy();
+        sock = undefined;
+      }
+    }
+    sock?.destroy();
+  }));
+  return st;
 }

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
-import { alive, BIN, liveChildren, startMosaic, until, whoami } from "./mpm-helpers.ts";
+import { alive, BIN, liveChildren, startMosaic, track, until, whoami } from "./mpm-helpers.ts";
 
 const SMALL = "StartServers 2\nMinSpareThreads 1\nMaxSpareThreads 100\nThreadsPerChild 5\nMaxRequestWorkers 80";
 
@@ -26,7 +26,7 @@ describe("event MPM", () => {
   });
 
   test("-k start detaches, -k start again, graceful, stop, stop again (Apache's messages)", async () => {
-    const m = await startMosaic(SMALL, { detach: true });
+    await using m = await startMosaic(SMALL, { detach: true });
     const pid = m.pid();
     expect(alive(pid)).toBe(true);
     expect(m.ctl("-k", "start")).toEqual({ code: 0, stdout: `mosaic (pid ${pid}) already running\n`, stderr: "" });
@@ -76,7 +76,7 @@ describe("event MPM", () => {
   });
 
   test("HUP: a hard restart gets new children and a new RestartTime; WINCH drains in-flight requests", async () => {
-    const m = await startMosaic(SMALL);
+    await using m = await startMosaic(SMALL);
     const before = await m.scoreboard();
     const oldTids = liveChildren(before).map((p) => p.tid);
     await Bun.sleep(20);
@@ -102,6 +102,7 @@ describe("event MPM", () => {
     const m = await startMosaic(SMALL);
     await m.stop();
     const proc = Bun.spawn([BIN, "-X", "-d", m.root, "-f", "httpd.conf", "-D", "MOSAIC_FAULT_INJECTION"], { stdout: "ignore", stderr: "pipe" });
+    track(proc.pid);
     await until(async () => fetch(`${m.url}/index.html`).then((r) => r.ok, () => false), 5000);
     const s = await m.scoreboard();
     expect(liveChildren(s).map((p) => p.pid)).toEqual([proc.pid]);

@@ -1,7 +1,7 @@
 // Under load: graceful reloads lose nothing, crashed and hung children are replaced, children recycle.
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
-import { ab, HAVE_AB, liveChildren, startMosaic, until } from "./mpm-helpers.ts";
+import { ab, HAVE_AB, keepAliveClients, liveChildren, startMosaic, until } from "./mpm-helpers.ts";
 
 const CONF = "StartServers 2\nMinSpareThreads 1\nMaxSpareThreads 100\nThreadsPerChild 10\nMaxRequestWorkers 100";
 
@@ -121,18 +121,27 @@ describe("faults", () => {
 });
 
 describe("MaxConnectionsPerChild", () => {
-  test("children are recycled (replacement first, then a drain) with 0 failed keep-alive requests", async () => {
+  test("children recycle (replacement first, then a drain): keep-alive connections lose nothing", async () => {
     await using m = await startMosaic(`${CONF}\nMaxConnectionsPerChild 8\nLogLevel info mpm_event:debug`);
     const first = liveChildren(await m.scoreboard()).map((p) => p.tid);
-    const load = await keepAliveLoad(`${m.url}/index.html`, 8, 2500);
-    expect(load.errors).toEqual([]);
-    expect(load.ok).toBeGreaterThan(300);
+    // 8 clients against children that each take 8 connections: every child is replaced again and
+    // again, and every client is moved to a new connection by a retiring child's Connection: close.
+    const st = await keepAliveClients(m.port, "/index.html", 8, 2500);
     const recycled = (m.log().match(/reached MaxConnectionsPerChild 8: retiring it/g) ?? []).length;
-    expect(recycled).toBeGreaterThanOrEqual(2);
+    expect(recycled).toBeGreaterThanOrEqual(3);
+    expect(st.ok).toBeGreaterThan(300);
+    expect(st.fresh).toBeGreaterThan(24);
+    // The drain protects every connection that has been answered once.
+    expect(st.reusedFailed).toBe(0);
+    // A brand-new connection can still land in a retiring listener's accept queue as it closes; the
+    // kernel resets it unless net.ipv4.tcp_migrate_req hands it over (docs/mpm.md).
+    if (readMigrate() === 1) expect(st.freshFailed).toBe(0);
+    else expect(st.freshFailed).toBeLessThanOrEqual(Math.max(3, st.fresh / 500));
     await Bun.sleep(1500);
     const now = liveChildren(await m.scoreboard());
     expect(now.some((p) => first.includes(p.tid))).toBe(false);
-    expect(now.filter((p) => p.state === "ready").length).toBeGreaterThanOrEqual(2);
+    // MinSpareThreads 1 is all maintenance keeps once the clients are gone (StartServers is not kept).
+    expect(now.filter((p) => p.state === "ready").length).toBeGreaterThanOrEqual(1);
   }, 15_000);
 
   test.if(HAVE_AB && readMigrate() === 1)("with net.ipv4.tcp_migrate_req = 1, new-connection traffic loses nothing either", async () => {

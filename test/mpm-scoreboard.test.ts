@@ -143,6 +143,29 @@ describe("recording requests (event: a slot per request)", () => {
   });
 });
 
+describe("self-managed scoreboards (-X, in-process servers)", () => {
+  test("with no control thread, the child frees its own connection entries", () => {
+    const sb = Scoreboard.create({ serverLimit: 1, threadLimit: 2, mpm: "event" });
+    const rec = new Recorder(sb, { slot: 0, generation: 1, threadsPerChild: 2, connectionBound: false, maxConnections: 0, selfManaged: true });
+    rec.open();
+    const live = () => {
+      let n = 0;
+      for (let e = 0; e < sb.connCapacity; e++) if (sb.get(sb.conn(e) + C.state) !== 0) n++;
+      return n;
+    };
+    const a = fakeRequest({ port: 53000 });
+    rec.begin(a);
+    rec.end(a);
+    const b = fakeRequest({ port: 53001, close: true });
+    rec.begin(b);
+    rec.end(b);
+    // b said Connection: close; a stays until it has been idle for a minute.
+    expect(live()).toBe(1);
+    rec.sweep(Date.now() + 61_000);
+    expect(live()).toBe(0);
+  });
+});
+
 describe("worker MPM: a connection holds its slot for its whole life", () => {
   test("keep-alive keeps the slot as K; the next request on it reuses it", () => {
     const { sb, rec } = board(2, "worker");

@@ -5,7 +5,8 @@ import { DECLINED, defineModule } from "../../src/module.ts";
 import type { DirectiveDef, Module } from "../../src/module.ts";
 import { resolveMpm } from "../../src/mpm/limits.ts";
 import type { MpmConfig, MpmName } from "../../src/mpm/limits.ts";
-import { currentRecorder, ensureLocalRecorder } from "../../src/scoreboard/index.ts";
+import { attachedRecorder, localRecorderFor } from "../../src/scoreboard/index.ts";
+import type { Recorder } from "../../src/scoreboard/index.ts";
 import { faultHandler } from "./fault.ts";
 
 export type { MpmConfig, MpmName, MpmSettings } from "../../src/mpm/limits.ts";
@@ -81,21 +82,27 @@ function directivesFor(mpm: MpmName): DirectiveDef<MpmConfig, undefined>[] {
  * A server run without the control thread (in-process) gets a one-process scoreboard on first use.
  */
 function begin(r: Request): void | Promise<void> {
-  const rec = currentRecorder() ?? localRecorder(r);
-  return rec.begin(r);
+  return (attachedRecorder() ?? localRecorder(r)).begin(r);
 }
 
 /** log_transaction, really last (after the access log, as Apache's SERVER_BUSY_LOG comes first). */
 function end(r: Request): void {
-  currentRecorder()?.end(r);
+  (attachedRecorder() ?? localRecorder(r)).end(r);
 }
 
-function localRecorder(r: Request) {
+let lastRt: object | undefined;
+let lastRec: Recorder | undefined;
+
+/** The in-process server's own scoreboard (one identity check per request in the common case). */
+function localRecorder(r: Request): Recorder {
+  if (r.rt === lastRt) return lastRec!;
   const cfg = r.rt.cfg as Partial<LoadedConfig> & LoadedConfig;
   const mpm = (cfg.mpm ?? "event") as MpmName;
   const mod = MPM_MODULES.find((m) => m.name === `mpm_${mpm}`)!;
   const { settings } = resolveMpm(mpm, mod.serverConf(cfg.main) ?? {});
-  return ensureLocalRecorder(mpm, settings.threadsPerChild, r.rt.generation);
+  lastRec = localRecorderFor(r.rt, mpm, settings.threadsPerChild, r.rt.generation);
+  lastRt = r.rt;
+  return lastRec;
 }
 
 function mpmModule(mpm: MpmName) {

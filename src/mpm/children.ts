@@ -21,6 +21,8 @@ export interface ChildHandle {
   killedFor: string | undefined;
   /** The last error a thread reported before dying. */
   lastError: string | undefined;
+  /** It asked to be retired (MaxConnectionsPerChild) but no slot was free for its replacement yet. */
+  retirePending: boolean;
   send(msg: ToChild): void;
   /** Ends it now: terminate() for a thread (works on a busy loop, bun.md §7), SIGKILL for a process. */
   kill(): void;
@@ -64,6 +66,7 @@ function baseHandle(kind: ChildHandle["kind"], init: InitMessage, pid: number) {
     lastBeatAt: now,
     killedFor: undefined as string | undefined,
     lastError: undefined as string | undefined,
+    retirePending: false,
   };
 }
 

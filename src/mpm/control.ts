@@ -53,7 +53,7 @@ export class Control {
   ports = new Set<number>();
   private resolvedPorts = new Map<string, number>();
   timers: ReturnType<typeof setInterval>[] = [];
-  private ops: Promise<void> = Promise.resolve();
+  ops: Promise<void> = Promise.resolve();
   private queued = { graceful: false, restart: false };
   opRunning = false;
   successiveKills = 0;
@@ -95,15 +95,21 @@ export class Control {
     const pf = pidFilePath(cc.pidFile, cc.cfg.serverRoot);
     c.pidFile = writePidFile(pf.file, pf.explicit, cc.cfg.main);
     c.noteMigrateReq();
+    // Signals are ours from now on: a stop during startup stops cleanly, restarts wait for the start.
+    let startedUp!: () => void;
+    c.ops = new Promise<void>((r) => (startedUp = r));
+    c.installSignals();
     const started = c.spawnMany(c.settings.startServers);
+    // Apache logs AH00489 once it has forked the children, before they serve.
+    c.logStarted();
     const results = await Promise.all(started.map((ch) => c.waitReady(ch)));
+    if (c.stopping) return c;
     const failed = results.find((r): r is { ok: false; error: string } => !r.ok);
     if (failed) {
       await shutdown(c, true, 0, false);
       throw new Error(failed.error);
     }
-    c.logStarted();
-    c.installSignals();
+    startedUp();
     // A bug in a timer must not take the control thread (and with it every child) down.
     const guard = (fn: (c: Control) => void) => () => {
       try {
@@ -210,6 +216,8 @@ export class Control {
     };
     const hooks = { onMessage: (c: ChildHandle, m: FromChild) => this.onMessage(c, m, sb), onExit: (c: ChildHandle, code: number) => this.onExit(c, code, sb) };
     const child = s.mpm === "prefork" ? spawnProcess(init, hooks) : spawnThread(init, hooks);
+    // Visible at once (the child fills in its thread id when it starts).
+    sb.set(p + P.pid, child.pid);
     this.children[slot] = child;
     return child;
   }
@@ -296,14 +304,22 @@ export class Control {
    */
   retire(child: ChildHandle, replace: boolean): void {
     if (child.state !== "ready" && child.state !== "starting") return;
+    let next: ChildHandle | undefined;
+    if (replace) {
+      next = this.spawnMany(1)[0];
+      if (!next) {
+        // Every process slot is taken (children still draining): keep serving and try again at the
+        // next maintenance cycle rather than leave the port with fewer (or no) listeners.
+        child.retirePending = true;
+        return;
+      }
+    }
+    child.retirePending = false;
     child.state = "draining";
-    const p = this.sb.proc(child.slot);
-    this.sb.set(p + P.quiescing, 1);
+    this.sb.set(this.sb.proc(child.slot) + P.quiescing, 1);
     const drain = () => child.send({ t: "drain", lingerMs: DRAIN_LINGER_MS, timeoutMs: this.settings.gracefulShutdownTimeout * 1000 });
-    if (!replace) return drain();
-    const next = this.spawnMany(1)[0];
-    if (!next) return drain();
-    void this.waitReady(next).then(drain);
+    if (next) void this.waitReady(next).then(drain);
+    else drain();
   }
 
   sendReload(child: ChildHandle): Promise<void> {

@@ -46,7 +46,8 @@ export async function runDebug(cli: CliOptions, opts: LoadOptions): Promise<void
   sb.set(p + P.serial, 1);
   sb.set(p + P.state, PS.READY);
   sb.f64[(p >> 1) + PF.startedAt] = Date.now();
-  const rec = attachRecorder(sb, recorderOptions(0, 1, { ...settings, maxConnectionsPerChild: 0 }));
+  // No control thread samples the kernel here: the child keeps its connection table itself.
+  const rec = attachRecorder(sb, { ...recorderOptions(0, 1, { ...settings, maxConnectionsPerChild: 0 }), selfManaged: true });
   const main = () => rt.cfg.main;
   const log = (level: "notice" | "info" | "error", text: string, module = `mpm_${mpm}`) => logError(main(), level, module, text);
   let pidFile: string | undefined;

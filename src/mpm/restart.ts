@@ -82,6 +82,9 @@ async function replaceAll(c: Control, hard: boolean): Promise<void> {
   const oldBoard = c.sb;
   for (const ch of old) c.leaving.add(ch);
   c.sb = c.createBoard(c.settings);
+  // The new board keeps the server's start time, and its restart time unless this is a hard restart.
+  c.sb.f64[HF.startTime] = oldBoard.f64[HF.startTime]!;
+  if (!hard) c.sb.f64[HF.restartTime] = oldBoard.f64[HF.restartTime]!;
   c.children = new Array(c.sb.serverLimit).fill(undefined);
   const fresh = c.spawnMany(c.settings.startServers);
   await withTimeout(Promise.all(fresh.map((ch) => c.waitReady(ch))), ACK_MS);

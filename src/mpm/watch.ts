@@ -41,6 +41,7 @@ export function maintenance(c: Control): void {
   }
   c.successiveKills = 0;
   if (c.opRunning) return;
+  for (const child of c.children) if (child?.retirePending && child.state === "ready") c.retire(child, true);
   const s = c.settings;
   let idle = 0;
   let active = 0;

@@ -13,31 +13,54 @@ export type { RecorderOptions } from "./record.ts";
 export { readSnapshot, scoreboardString, isBusy } from "./snapshot.ts";
 export type { ProcessRow, ScoreboardGlobals, ScoreboardSnapshot, WorkerRow } from "./snapshot.ts";
 
-let recorder: Recorder | undefined;
+/** The scoreboard this thread was given (a child of the control thread, or -X). */
+let attached: Recorder | undefined;
+/** In-process servers (no control thread): one scoreboard per server, the last one that served. */
+let local: Recorder | undefined;
+const locals = new WeakMap<object, Recorder>();
 
 /** Makes `sb` this thread's scoreboard, recording into process slot `opts.slot` (children call this). */
 export function attachRecorder(sb: Scoreboard, opts: RecorderOptions): Recorder {
-  recorder = new Recorder(sb, opts);
-  recorder.open();
-  return recorder;
+  attached = new Recorder(sb, opts);
+  attached.open();
+  return attached;
 }
 
-/** This thread's recorder, if it serves requests under a scoreboard. */
+/** This thread's recorder: the attached one, else the in-process server that served last. */
 export function currentRecorder(): Recorder | undefined {
-  return recorder;
+  return attached ?? local;
+}
+
+/** The recorder given by the control thread (or -X), if any. */
+export function attachedRecorder(): Recorder | undefined {
+  return attached;
 }
 
 export function detachRecorder(): void {
-  recorder = undefined;
+  attached = undefined;
 }
 
 /**
- * A one-process scoreboard for servers run without the control thread (in-process tests, embedding):
- * created on first use so mod_status always has something to read.
+ * The scoreboard of a server run without the control thread (in-process tests, embedding), created
+ * on its first request so mod_status always has something to read. `rt` identifies the server's
+ * configuration; a graceful reload (generation > 1) continues the scoreboard of the server that
+ * served last, a fresh start gets its own, so servers in one test process do not count each other.
  */
-export function ensureLocalRecorder(mpm: "event" | "worker" | "prefork", threadsPerChild: number, generation: number): Recorder {
-  if (recorder) return recorder;
-  const sb = Scoreboard.create({ serverLimit: 1, threadLimit: threadsPerChild, mpm });
+export function localRecorderFor(rt: object, mpm: "event" | "worker" | "prefork", threadsPerChild: number, generation: number): Recorder {
+  let rec = locals.get(rt);
+  if (!rec) {
+    rec = generation > 1 && local ? local : createLocal(mpm, threadsPerChild, generation);
+    rec.reconfigure(generation, rec.tpc, rec.connectionBound, 0);
+    rec.sb.set(H.configGeneration, generation);
+    locals.set(rt, rec);
+  }
+  local = rec;
+  return rec;
+}
+
+function createLocal(mpm: "event" | "worker" | "prefork", threadsPerChild: number, generation: number): Recorder {
+  // A small connection table: a test process may start hundreds of these.
+  const sb = Scoreboard.create({ serverLimit: 1, threadLimit: threadsPerChild, mpm, connCapacity: 4096 });
   const p = sb.proc(0);
   sb.set(p + P.pid, process.pid);
   sb.set(p + P.tid, process.pid);
@@ -47,8 +70,9 @@ export function ensureLocalRecorder(mpm: "event" | "worker" | "prefork", threads
   sb.set(H.threadsPerChild, threadsPerChild);
   sb.set(H.maxRequestWorkers, threadsPerChild);
   sb.set(H.activeDaemonsLimit, 1);
-  sb.set(H.configGeneration, generation);
-  return attachRecorder(sb, { slot: 0, generation, threadsPerChild, connectionBound: mpm === "worker", maxConnections: 0 });
+  const rec = new Recorder(sb, { slot: 0, generation, threadsPerChild, connectionBound: mpm === "worker", maxConnections: 0, selfManaged: true });
+  rec.open();
+  return rec;
 }
 
 /**
@@ -57,12 +81,12 @@ export function ensureLocalRecorder(mpm: "event" | "worker" | "prefork", threads
  * @example hooks: { post_read_request: { fn: beginRequest, order: "reallyFirst" } }
  */
 export function beginRequest(r: Request): void | Promise<void> {
-  return recorder?.begin(r);
+  return currentRecorder()?.begin(r);
 }
 
 /** Records the end of a request: counts, bytes, duration; releases the slot (log_transaction). */
 export function endRequest(r: Request): void {
-  recorder?.end(r);
+  currentRecorder()?.end(r);
 }
 
 /**
@@ -72,5 +96,6 @@ export function endRequest(r: Request): void {
  * @example const s = snapshot(); s?.processes.filter((p) => p.pid).length
  */
 export function snapshot(withWorkers = true): ScoreboardSnapshot | undefined {
-  return recorder ? readSnapshot(recorder.sb, withWorkers) : undefined;
+  const rec = currentRecorder();
+  return rec ? readSnapshot(rec.sb, withWorkers) : undefined;
 }

@@ -111,6 +111,7 @@ function addrKeyAt(b: Uint8Array, at: number, len: number): number {
 }
 
 let scratch = new Uint8Array(1 << 20);
+const reused: KernelSample = emptySample();
 
 /** Reads a whole /proc file into the reused scratch buffer; -1 when it cannot be read. */
 function readProc(file: string): number {
@@ -147,10 +148,15 @@ function emptySample(): KernelSample {
 /**
  * Reads /proc/net/tcp and tcp6 and keeps the sockets whose local port is one of `ports`. It parses
  * bytes in place (tens of thousands of lines on a busy host, in a few ms); the control thread calls
- * it once a second.
+ * it once a second. The result is reused by the next call: read it before sampling again.
  */
 export function sampleKernel(ports: ReadonlySet<number>, files = ["/proc/net/tcp", "/proc/net/tcp6"]): KernelSample {
-  const s = emptySample();
+  // One sample object reused: the control thread should not churn garbage every second.
+  const s = reused;
+  s.ok = false;
+  s.peers.clear();
+  s.txQueued.clear();
+  s.listeners = s.acceptQueue = s.established = s.closing = s.synRecv = 0;
   for (const f of files) {
     const n = readProc(f);
     if (n < 0) continue;

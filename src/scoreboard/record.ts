@@ -1,6 +1,7 @@
 // A child's side of the scoreboard: worker slots taken and released per request, connections recorded.
 import type { Request } from "../http/request.ts";
-import { C, CF, CS, H, P, PF, W, WF, WS, WT } from "./layout.ts";
+import { ConnTable } from "./conn-table.ts";
+import { P, W, WF, WS, WT } from "./layout.ts";
 import { addrKeyOf } from "./proc-net.ts";
 import type { Scoreboard } from "./scoreboard.ts";
 
@@ -17,6 +18,11 @@ export interface RecorderOptions {
   /** MaxConnectionsPerChild (0: unlimited); `onLimit` is called once when it is reached. */
   maxConnections: number;
   onLimit?: () => void;
+  /**
+   * No control thread samples the kernel for this scoreboard (`-X`, in-process servers): the child
+   * frees its own connection entries (on Connection: close, and when idle for a minute).
+   */
+  selfManaged?: boolean;
 }
 
 /** One client connection as the child knows it (keyed by remote addr:port, stable per connection). */
@@ -40,6 +46,9 @@ interface Active {
 
 /** Idle connections the table no longer knows (or never knew) are forgotten after this long. */
 const UNTRACKED_IDLE_MS = 120_000;
+/** Self-managed scoreboards forget connections idle this long (no kernel sample tells them closed). */
+const SELF_IDLE_MS = 60_000;
+const SWEEP_EVERY_MS = 5000;
 
 export class Recorder {
   readonly sb: Scoreboard;
@@ -57,8 +66,10 @@ export class Recorder {
   private readonly conns = new Map<string, Conn>();
   private readonly active = new WeakMap<Request, Active>();
   private readonly waiters: (() => void)[] = [];
-  private cursor = 0;
+  private readonly table: ConnTable;
+  private lastSweep = 0;
   private serial: number;
+  readonly selfManaged: boolean;
 
   constructor(sb: Scoreboard, opts: RecorderOptions) {
     this.sb = sb;
@@ -69,6 +80,8 @@ export class Recorder {
     this.connectionBound = opts.connectionBound;
     this.maxConnections = opts.maxConnections;
     this.onLimit = opts.onLimit;
+    this.selfManaged = opts.selfManaged ?? false;
+    this.table = new ConnTable(sb, opts.slot);
     this.serial = sb.get(this.p + P.serial);
   }
 
@@ -123,6 +136,8 @@ export class Recorder {
    */
   begin(r: Request): void | Promise<void> {
     if (r.prev) return;
+    // Nobody samples the kernel for a self-managed board: forget idle connections now and then.
+    if (this.selfManaged && r.requestTime - this.lastSweep > SWEEP_EVERY_MS) this.sweep(r.requestTime);
     const conn = this.connFor(r);
     conn.requests++;
     conn.last = r.requestTime;
@@ -180,7 +195,7 @@ export class Recorder {
     sb.writeText(w, WT.client, r.conn.remoteAddr);
     sb.writeText(w, WT.vhost, `${r.server.serverName}:${r.conn.localPort}`);
     sb.writeText(w, WT.protocol, r.protocol === "HTTP/1.1" ? "http/1.1" : "http/1.0");
-    if (conn.entry >= 0) Atomics.or(sb.i32, sb.conn(conn.entry) + C.flags, CF.BUSY);
+    if (conn.entry >= 0) this.table.busy(conn.entry, true);
   }
 
   /** Counts the finished request and releases (or, worker MPM, keeps) its slot (log_transaction). */
@@ -215,13 +230,11 @@ export class Recorder {
     // Bun closes after a `Connection: close` request without telling the handler (bun.md §2).
     const closing = r.closeConnection || this.draining ||
       (this.connectionBound && (r.headersIn.get("connection")?.toLowerCase().includes("close") ?? false));
-    if (conn.entry >= 0) {
-      const c = sb.conn(conn.entry);
-      Atomics.and(i32, c + C.flags, ~CF.BUSY);
-      Atomics.store(i32, c + C.requests, conn.requests);
-      if (closing) Atomics.or(i32, c + C.flags, CF.CLOSING);
+    if (conn.entry >= 0) this.table.busy(conn.entry, false, conn.requests, closing);
+    if (closing) {
+      this.conns.delete(conn.key);
+      if (this.selfManaged && conn.entry >= 0) this.table.free(conn.entry);
     }
-    if (closing) this.conns.delete(conn.key);
     if (this.connectionBound && !closing) {
       Atomics.store(i32, w + W.state, WS.KEEPALIVE);
       return;
@@ -234,7 +247,7 @@ export class Recorder {
     this.wake();
   }
 
-  /** Lets one waiting request retry (a slot was released here or by the control thread). */
+  /** Lets the waiting requests retry (slots were released here or by the control thread). */
   wake(): void {
     const n = this.waiters.length;
     for (let i = 0; i < n; i++) this.waiters.shift()!();
@@ -251,7 +264,7 @@ export class Recorder {
     }
     if (conn) return conn;
     const addrKey = addrKeyOf(c.remoteAddr);
-    conn = { key, addrKey, port: c.remotePort, entry: this.claimEntry(addrKey, c.remotePort), slot: -1, requests: 0, bytes: 0, last: 0 };
+    conn = { key, addrKey, port: c.remotePort, entry: this.table.claim(addrKey, c.remotePort), slot: -1, requests: 0, bytes: 0, last: 0 };
     this.conns.set(key, conn);
     this.lastNewConnection = r.requestTime;
     const n = Atomics.add(this.sb.i32, this.p + P.newConns, 1) + 1;
@@ -263,38 +276,18 @@ export class Recorder {
   }
 
   private entryIsOurs(conn: Conn): boolean {
-    const sb = this.sb;
-    const c = sb.conn(conn.entry);
-    return sb.get(c + C.state) === CS.LIVE && sb.get(c + C.proc) === this.slot &&
-      sb.get(c + C.port) === conn.port && sb.get(c + C.addrKey) === (conn.addrKey | 0);
-  }
-
-  private claimEntry(addrKey: number, port: number): number {
-    const sb = this.sb;
-    const i32 = sb.i32;
-    const cap = sb.connCapacity;
-    for (let n = 0; n < cap; n++) {
-      const e = this.cursor;
-      this.cursor = e + 1 === cap ? 0 : e + 1;
-      const c = sb.conn(e);
-      if (Atomics.compareExchange(i32, c + C.state, CS.FREE, CS.CLAIMED) !== CS.FREE) continue;
-      i32[c + C.addrKey] = addrKey | 0;
-      i32[c + C.port] = port;
-      i32[c + C.proc] = this.slot;
-      i32[c + C.recordedAt] = sb.now();
-      i32[c + C.flags] = 0;
-      i32[c + C.requests] = 0;
-      Atomics.store(i32, c + C.state, CS.LIVE);
-      return e;
-    }
-    Atomics.add(i32, H.connOverflow, 1);
-    return -1;
+    return this.table.owns(conn.entry, conn.addrKey, conn.port);
   }
 
   /** Forgets connections the control thread found closed (called every few seconds). */
   sweep(now = Date.now()): void {
+    this.lastSweep = now;
     for (const [k, conn] of this.conns) {
-      if (conn.entry >= 0 ? this.entryIsOurs(conn) : now - conn.last <= UNTRACKED_IDLE_MS) continue;
+      if (this.selfManaged) {
+        if (now - conn.last <= SELF_IDLE_MS) continue;
+        if (conn.entry >= 0 && this.entryIsOurs(conn)) this.table.free(conn.entry);
+        conn.entry = -1;
+      } else if (conn.entry >= 0 ? this.entryIsOurs(conn) : now - conn.last <= UNTRACKED_IDLE_MS) continue;
       this.conns.delete(k);
       if (conn.slot >= 0 && conn.entry < 0) {
         // Untracked (table full), so the control thread cannot release its slot: do it here.
@@ -302,20 +295,5 @@ export class Recorder {
         if (Atomics.compareExchange(this.sb.i32, w + W.state, WS.KEEPALIVE, WS.READY) === WS.KEEPALIVE) this.wake();
       }
     }
-  }
-
-  /** Beats the heartbeat the control thread watches for hung children. */
-  beat(): void {
-    Atomics.add(this.sb.i32, this.p + P.heartbeat, 1);
-  }
-
-  /** Connections this child currently remembers (diagnostics, tests). */
-  get connectionCount(): number {
-    return this.conns.size;
-  }
-
-  /** When this child started (ms since epoch). */
-  get startedAt(): number {
-    return this.sb.f64[(this.p >> 1) + PF.startedAt]!;
   }
 }

@@ -9,6 +9,8 @@ export interface ScoreboardSize {
   serverLimit: number;
   threadLimit: number;
   mpm: keyof typeof MPM_CODE;
+  /** Connection-table entries (default: enough for 10,000+ idle keep-alive connections). */
+  connCapacity?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export class Scoreboard {
    * prefork children, which are processes); otherwise a SharedArrayBuffer (for worker threads).
    */
   static create(size: ScoreboardSize, file?: string): Scoreboard {
-    const connCapacity = connCapacityFor(size.serverLimit, size.threadLimit);
+    const connCapacity = size.connCapacity ?? connCapacityFor(size.serverLimit, size.threadLimit);
     const bytes = scoreboardBytes(size.serverLimit, size.threadLimit, connCapacity);
     let buffer: ArrayBufferLike;
     let offset = 0;
