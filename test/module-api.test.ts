@@ -96,3 +96,15 @@ describe("config building", () => {
     expect(cfg.mpm).toBe("event");
   });
 });
+
+describe("the default MPM", () => {
+  test("a config without LoadModule sees mpm_event in <IfModule>", () => {
+    const cfg = loadConfig({
+      text: "<IfModule mpm_event_module>\nStartServers 2\n</IfModule>\n<IfModule !mpm_event_module>\nBogus\n</IfModule>\n",
+      file: "/t/test.conf",
+      serverRoot: tempDir(),
+    });
+    expect(cfg.mpm).toBe("event");
+    expect(cfg.tree.map((n) => n.name)).toEqual(["StartServers"]);
+  });
+});

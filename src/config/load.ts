@@ -64,7 +64,8 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   const warnings: string[] = [];
   const run = (loadAll: boolean) => {
     const loaded = new Set<string>(STATIC_MODULES);
-    if (loadAll) for (const m of REGISTRY) if (!MPMS.includes(m.name)) loaded.add(m.name);
+    // Everything bundled, with the default MPM, so <IfModule mpm_event_module> sees it as Apache would.
+    if (loadAll) for (const m of REGISTRY) if (!MPMS.includes(m.name) || m.name === "mpm_event") loaded.add(m.name);
     let sawLoadModule = false;
     const defines = new Map<string, string>();
     for (const d of opts.defines ?? []) {
