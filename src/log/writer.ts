@@ -153,7 +153,34 @@ function kindOf(key: string): LogWriter["kind"] {
   return key === "stderr" || key === "stdout" ? "stderr" : key.startsWith("|") ? "pipe" : "file";
 }
 
+/**
+ * In a child (thread or prefork process), piped loggers are not spawned again: lines for `|cmd` targets
+ * are relayed to the control thread, which runs the one logger process (Apache's parent owns piped
+ * logs). The MPM child sets this before building its configuration.
+ */
+let relay: ((key: string, data: string) => void) | undefined;
+export function setLogRelay(fn: ((key: string, data: string) => void) | undefined): void {
+  relay = fn;
+}
+
+/** The control thread's side: a batch relayed by a child, into the writer it opened for that target. */
+export function writeRelayed(key: string, data: string): void {
+  const w = writers.get(key);
+  if (w) w.write(data);
+}
+
+class RelaySink implements Sink {
+  constructor(private readonly key: string, private readonly send: (key: string, data: string) => void) {}
+  write(data: string): void {
+    this.send(this.key, data);
+  }
+  async drain(): Promise<void> {}
+  reopen(): void {}
+  async close(): Promise<void> {}
+}
+
 function createSink(key: string, target: string, cwd: string | undefined): Sink {
+  if (relay && key.startsWith("|")) return new RelaySink(key, relay);
   if (key === "stderr") return new StderrSink(2);
   if (key === "stdout") return new StderrSink(1);
   if (key.startsWith("|")) {

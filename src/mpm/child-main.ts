@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { ConfigError } from "../config/node.ts";
 import { flushLogs, logError, reopenLogs } from "../log/error-log.ts";
-import { closeStaleLogWriters, startLogGeneration } from "../log/writer.ts";
+import { closeStaleLogWriters, setLogRelay, startLogGeneration } from "../log/writer.ts";
 import type { Runtime } from "../runtime.ts";
 import { attachRecorder } from "../scoreboard/index.ts";
 import type { Recorder } from "../scoreboard/index.ts";
@@ -69,6 +69,7 @@ export function runChild(port: ControlPort): void {
   };
 
   const init = async (m: InitMessage) => {
+    setLogRelay((key, data) => port.post({ t: "log", key, data }));
     const sb = typeof m.board === "string" ? Scoreboard.fromFile(m.board) : Scoreboard.fromBuffer(m.board);
     const p = sb.proc(m.slot);
     // Beat from the start: building the config is part of what must not hang.

@@ -17,6 +17,7 @@ import type { MpmSettings, RetainedLimits } from "./limits.ts";
 import { createMaintenanceState } from "./maintenance.ts";
 import { pidFilePath, writePidFile } from "./pidfile.ts";
 import { childLoadOptions } from "./protocol.ts";
+import { writeRelayed } from "../log/writer.ts";
 import type { FromChild } from "./protocol.ts";
 import { graceful, restart, shutdown } from "./restart.ts";
 import { maintenance, watchdog } from "./watch.ts";
@@ -235,6 +236,9 @@ export class Control {
 
   private onMessage(child: ChildHandle, m: FromChild, board: Scoreboard): void {
     switch (m.t) {
+      case "log":
+        writeRelayed(m.key, m.data);
+        return;
       case "ready":
         child.tid = m.tid;
         this.log("debug", `AH00000: child pid ${child.pid} tid ${m.tid} started in slot ${child.slot} (generation ${child.generation})`);

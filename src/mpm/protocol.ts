@@ -37,7 +37,9 @@ export type FromChild =
   | { t: "fatal"; error: string }
   /** MaxConnectionsPerChild reached: please start a replacement and retire me. */
   | { t: "recycle" }
-  | { t: "stopped" };
+  | { t: "stopped" }
+  /** Lines for a piped log: the control thread runs the one logger process (see setLogRelay). */
+  | { t: "log"; key: string; data: string };
 
 /** Strips the callbacks (and the environment, which children inherit anyway) from LoadOptions. */
 export function childLoadOptions(opts: LoadOptions): ChildLoadOptions {
