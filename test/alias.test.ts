@@ -1,11 +1,10 @@
 // mod_alias over real sockets: Redirect variants, RedirectMatch captures, Alias/AliasMatch, ScriptAlias, merges.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { aliasMatches } from "../modules/alias/match.ts";
 import { compileSubst, substitute } from "../src/http/regsub.ts";
 import { escapePath } from "../src/http/url.ts";
-import { rawRequest, startTestServer, statusOf, tempDir, writeTree } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import { rawRequest, startTestServer, statusOf, tempDir, useServer, writeTree } from "./helpers.ts";
 
 const root = tempDir();
 const outside = path.join(root, "outside");
@@ -68,13 +67,7 @@ ScriptAlias /cgi-bin/ ${root}/cgi/
 </Directory>
 `;
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer(conf, { root });
-});
-afterAll(async () => {
-  await srv[Symbol.asyncDispose]();
-});
+const srv = useServer(conf, { root });
 
 async function get(p: string, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(srv.url + p, { redirect: "manual", headers });

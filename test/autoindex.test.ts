@@ -1,12 +1,11 @@
 // mod_autoindex over real sockets: the listing as Apache 2.4 writes it, sorting, IndexIgnore, escaping.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { natCompare } from "../modules/autoindex/sort.ts";
 import { strfsize, terminateDescription } from "../modules/autoindex/format.ts";
 import { GLOB_CLASSES, GLOB_PERIOD, globMatch } from "../modules/autoindex/glob.ts";
-import { startTestServer, tempDir, writeTree } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import { expectConfigError, startTestServer, tempDir, useServer, writeTree } from "./helpers.ts";
 
 const root = tempDir();
 const docs = path.join(root, "htdocs");
@@ -135,13 +134,7 @@ DocumentRoot ${docs}
 </Directory>
 `;
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer(conf, { root });
-});
-afterAll(async () => {
-  await srv[Symbol.asyncDispose]();
-});
+const srv = useServer(conf, { root });
 
 const get = (p: string, init: RequestInit = {}) => fetch(srv.url + p, { redirect: "manual", ...init });
 async function page(p: string): Promise<string> {
@@ -379,10 +372,7 @@ describe("IndexOptions", () => {
     ["AddIcon (TXT,/x.gif .txt", "missing closing paren"],
   ];
   for (const [text, message] of errors) {
-    test(`${text} → ${message}`, async () => {
-      const r = tempDir();
-      await expect(startTestServer(`DocumentRoot ${r}\n${text}\n`, { root: r })).rejects.toThrow(message);
-    });
+    test(`${text} → ${message}`, () => expectConfigError(text, message));
   }
 
   test("IndexOrderDefault, and IndexOptions naming options without +/- (no FancyIndexing)", async () => {

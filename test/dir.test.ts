@@ -1,10 +1,9 @@
 // mod_dir over real sockets: DirectoryIndex order and merges, DirectorySlash, FallbackResource, redirects.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { flushLogs } from "../src/log/error-log.ts";
-import { rawRequest, startTestServer, statusOf, tempDir, writeTree } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import { expectConfigError, rawRequest, startTestServer, statusOf, tempDir, useServer, writeTree } from "./helpers.ts";
 
 const root = tempDir();
 const docs = path.join(root, "htdocs");
@@ -101,13 +100,7 @@ ErrorLog ${root}/error.log
 </Directory>
 `;
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer(conf, { root });
-});
-afterAll(async () => {
-  await srv[Symbol.asyncDispose]();
-});
+const srv = useServer(conf, { root });
 
 const get = (p: string, init: RequestInit = {}) => fetch(srv.url + p, { redirect: "manual", ...init });
 
@@ -309,10 +302,7 @@ describe("configuration", () => {
     ["DirectoryIndex", "DirectoryIndex requires at least one argument, a list of file names"],
   ];
   for (const [text, message] of cases) {
-    test(`${text} → ${message}`, async () => {
-      const r = tempDir();
-      await expect(startTestServer(`DocumentRoot ${r}\n${text}\n`, { root: r })).rejects.toThrow(message);
-    });
+    test(`${text} → ${message}`, () => expectConfigError(text, message));
   }
 
   test("several DirectoryIndex lines in one section add up; `disabled` alone empties the list", async () => {

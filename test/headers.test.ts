@@ -1,11 +1,10 @@
 // mod_headers over real sockets: every action, formats, always vs onsuccess, env= conditions, early, errors.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { compileFormat, parseHeaderArgs } from "../modules/headers/rules.ts";
 import { flushLogs } from "../src/log/error-log.ts";
-import { rawRequest, startTestServer, statusOf, tempDir, writeTree } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import { rawRequest, startTestServer, statusOf, tempDir, useServer, writeTree } from "./helpers.ts";
 
 const root = tempDir();
 writeTree(root, {
@@ -80,13 +79,7 @@ Header echo ^X-In$
 </Directory>
 `;
 
-let srv: TestServer;
-beforeAll(async () => {
-  srv = await startTestServer(conf, { root });
-});
-afterAll(async () => {
-  await srv[Symbol.asyncDispose]();
-});
+const srv = useServer(conf, { root });
 
 async function get(p: string, headers: Record<string, string> = {}): Promise<Response> {
   const res = await fetch(srv.url + p, { redirect: "manual", headers });

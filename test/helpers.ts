@@ -1,4 +1,5 @@
 // Test helpers: in-process servers from inline config text on ephemeral ports, raw TCP, temp dirs.
+import { afterAll, beforeAll, expect } from "bun:test";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -95,4 +96,25 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * One server for a whole test file: started before its first test, stopped after its last. The value
+ * reads through to the running server (`srv.url`, `srv.port`, ...).
+ */
+export function useServer(conf: string, opts: { root?: string; yaml?: boolean } = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(conf, opts);
+  });
+  afterAll(async () => {
+    await running?.[Symbol.asyncDispose]();
+  });
+  return new Proxy({} as TestServer, { get: (_, key) => Reflect.get(running!, key) });
+}
+
+/** Asserts that `directive` (with a fresh DocumentRoot) is refused with `message`. */
+export async function expectConfigError(directive: string, message: string): Promise<void> {
+  const r = tempDir();
+  await expect(startTestServer(`DocumentRoot ${r}\n${directive}\n`, { root: r })).rejects.toThrow(message);
 }
