@@ -6,6 +6,8 @@ export interface SortedHook<F> {
   fn: F;
   module: string;
   order: number;
+  enabled?: HookSpec<F>["enabled"];
+  handles?: readonly string[];
 }
 
 export interface HookTable {
@@ -43,7 +45,7 @@ export function sortHooks<F>(list: Candidate<F>[], phase: string): SortedHook<F>
     const next = sorted.find((h) => !done.has(h) && [...mustPrecede.get(h)!].every((p) => done.has(p)));
     if (!next) throw new Error(`hook ordering cycle in phase ${phase}`);
     done.add(next);
-    out.push({ fn: next.fn, module: next.module, order: next.order });
+    out.push({ fn: next.fn, module: next.module, order: next.order, enabled: next.enabled, handles: next.handles });
   }
   return out;
 }
@@ -61,6 +63,8 @@ export function buildHookTable(modules: readonly Module[]): HookTable {
         order: ORDER_VALUE[spec.order ?? "middle"],
         before: spec.before ?? [],
         after: spec.after ?? [],
+        enabled: spec.enabled,
+        handles: spec.handles,
         seq,
       });
     });
@@ -73,4 +77,19 @@ export function buildHookTable(modules: readonly Module[]): HookTable {
     output_filter: collect<FilterFn>("output_filter"),
     log_transaction: collect<LogFn>("log_transaction"),
   };
+}
+
+/**
+ * The hooks of every phase that are enabled under one merged configuration (see HookSpec.enabled),
+ * computed once per per-directory vector and remembered with it.
+ */
+const active = new WeakMap<unknown[], Record<Phase, SortedHook<HookFn>[]>>();
+export function activeHooks(table: HookTable, perDir: unknown[], moduleConfig: unknown[]): Record<Phase, SortedHook<HookFn>[]> {
+  let out = active.get(perDir);
+  if (out) return out;
+  out = {} as Record<Phase, SortedHook<HookFn>[]>;
+  const cfg = { perDir, moduleConfig };
+  for (const p of PHASES) out[p] = table.phases[p].filter((h) => !h.enabled || h.enabled(cfg));
+  active.set(perDir, out);
+  return out;
 }

@@ -59,6 +59,15 @@ export interface HookSpec<F> {
   /** Module names this hook must run before / after (when they are loaded). */
   before?: string[];
   after?: string[];
+  /**
+   * Whether the hook can do anything under a merged configuration (the per-directory vector and the
+   * server). Asked once per distinct merged configuration, never per request: a hook that is not enabled
+   * is not called at all there. Absent: always called.
+   * @example enabled: (c) => (logDebug.dirConf(c).entries.length > 0)
+   */
+  enabled?: (cfg: { perDir: unknown[]; moduleConfig: unknown[] }) => boolean;
+  /** Handler phase: the handler names this hook serves; it is only called when `r.handler` is one. */
+  handles?: readonly string[];
 }
 type HookEntry<F> = F | HookSpec<F>;
 

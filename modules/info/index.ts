@@ -38,7 +38,7 @@ const info: Module<InfoServerConfig, undefined> = defineModule<InfoServerConfig,
   createServerConfig: () => ({ moreInfo: [] }),
   // merge_info_config: the vhost's entries first, then the main server's.
   mergeServerConfig: (base, add) => ({ moreInfo: [...add.moreInfo, ...base.moreInfo] }),
-  hooks: { handler: displayInfo },
+  hooks: { handler: { fn: displayInfo, handles: ["server-info"] } },
 });
 export default info;
 

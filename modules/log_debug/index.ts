@@ -68,20 +68,26 @@ const logDebug = defineModule<undefined, LogDebugDir>({
   ],
   createDirConfig: () => ({ entries: [] }),
   mergeDirConfig: (base, add) => ({ entries: [...base.entries, ...add.entries] }),
+  // Called only where a LogMessage applies (HookSpec.enabled is asked once per merged configuration).
   hooks: {
-    post_read_request: { fn: (r) => log(r, "quick_handler"), order: "reallyFirst" },
-    translate_name: { fn: run("translate_name"), order: "reallyFirst" },
-    map_to_storage: { fn: run("map_to_storage"), order: "reallyFirst" },
-    access_checker: { fn: (r) => log(r, "check_access", "check_access_ex"), order: "reallyFirst" },
-    check_user_id: { fn: (r) => (authzNeedsUser(r) ? run("check_authn")(r) : DECLINED), order: "reallyFirst" },
-    auth_checker: { fn: (r) => (authzNeedsUser(r) ? run("check_authz")(r) : DECLINED), order: "reallyFirst" },
-    type_checker: { fn: run("type_checker"), order: "reallyFirst" },
-    fixups: { fn: (r) => log(r, "fixups", "insert_filter"), order: "reallyFirst" },
-    handler: { fn: run("handler"), order: "reallyFirst" },
+    post_read_request: { fn: (r) => log(r, "quick_handler"), order: "reallyFirst", enabled: configured },
+    translate_name: { fn: run("translate_name"), order: "reallyFirst", enabled: configured },
+    map_to_storage: { fn: run("map_to_storage"), order: "reallyFirst", enabled: configured },
+    access_checker: { fn: (r) => log(r, "check_access", "check_access_ex"), order: "reallyFirst", enabled: configured },
+    check_user_id: { fn: (r) => (authzNeedsUser(r) ? run("check_authn")(r) : DECLINED), order: "reallyFirst", enabled: configured },
+    auth_checker: { fn: (r) => (authzNeedsUser(r) ? run("check_authz")(r) : DECLINED), order: "reallyFirst", enabled: configured },
+    type_checker: { fn: run("type_checker"), order: "reallyFirst", enabled: configured },
+    fixups: { fn: (r) => log(r, "fixups", "insert_filter"), order: "reallyFirst", enabled: configured },
+    handler: { fn: run("handler"), order: "reallyFirst", enabled: configured },
     log_transaction: (r) => log(r, "log_transaction"),
   },
 });
 export default logDebug;
+
+/** Whether any LogMessage applies under this merged configuration. */
+function configured(c: { perDir: unknown[] }): boolean {
+  return (logDebug.dirConf(c)?.entries.length ?? 0) > 0;
+}
 
 /** A run-first phase: log, then let the real hooks have it. */
 function run(hook: string): HookFn {

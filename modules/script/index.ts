@@ -11,7 +11,7 @@ import type { MimeDir } from "../mime/config.ts";
 import { findAuthzProvider, registerAuthzProvider } from "../authz_core/providers.ts";
 import type { AuthzStatus } from "../authz_core/providers.ts";
 import { createScriptDir, createScriptServer, mergeScriptDir, mergeScriptServer } from "./config.ts";
-import type { ScriptDir, ScriptServer } from "./config.ts";
+import type { ScriptDir, ScriptPhase, ScriptServer } from "./config.ts";
 import { levelOf, setBodyFilter } from "./bridge.ts";
 import { authzRegistrations, scriptDirectives } from "./directives.ts";
 import { checkAuthz, makeHandler, makeLogHook, makePhaseHook } from "./hooks.ts";
@@ -50,6 +50,11 @@ function filterNames(r: Request, which: "input" | "output"): string[] {
 /** When a configuration is collected (after a reload), its contexts are dropped in the workers. */
 const gone = new FinalizationRegistry<number>((id) => engine.dropServer(id));
 
+/** Script phase hooks are only called where some ScriptHook* for that phase applies. */
+function hasHooks(phase: ScriptPhase): (c: { perDir: unknown[] }) => boolean {
+  return (c) => ((script.dirConf(c) as ScriptDir | undefined)?.hooks?.[phase]?.length ?? 0) > 0;
+}
+
 const script = defineModule<ScriptServer, ScriptDir>({
   name: "script",
   description: "JavaScript and TypeScript handlers, hooks and filters in sandboxed contexts",
@@ -59,15 +64,15 @@ const script = defineModule<ScriptServer, ScriptDir>({
   createDirConfig: createScriptDir,
   mergeDirConfig: mergeScriptDir,
   hooks: {
-    post_read_request: makePhaseHook(confs, "quick_handler", false),
-    translate_name: makePhaseHook(confs, "translate_name", true),
-    map_to_storage: makePhaseHook(confs, "map_to_storage", true),
-    header_parser: makePhaseHook(confs, "header_parser", false),
-    access_checker: makePhaseHook(confs, "access_checker", false),
-    check_user_id: makePhaseHook(confs, "check_user_id", true),
-    auth_checker: makePhaseHook(confs, "auth_checker", true),
-    type_checker: makePhaseHook(confs, "type_checker", true),
-    fixups: makePhaseHook(confs, "fixups", false),
+    post_read_request: { fn: makePhaseHook(confs, "quick_handler", false), enabled: hasHooks("quick_handler") },
+    translate_name: { fn: makePhaseHook(confs, "translate_name", true), enabled: hasHooks("translate_name") },
+    map_to_storage: { fn: makePhaseHook(confs, "map_to_storage", true), enabled: hasHooks("map_to_storage") },
+    header_parser: { fn: makePhaseHook(confs, "header_parser", false), enabled: hasHooks("header_parser") },
+    access_checker: { fn: makePhaseHook(confs, "access_checker", false), enabled: hasHooks("access_checker") },
+    check_user_id: { fn: makePhaseHook(confs, "check_user_id", true), enabled: hasHooks("check_user_id") },
+    auth_checker: { fn: makePhaseHook(confs, "auth_checker", true), enabled: hasHooks("auth_checker") },
+    type_checker: { fn: makePhaseHook(confs, "type_checker", true), enabled: hasHooks("type_checker") },
+    fixups: { fn: makePhaseHook(confs, "fixups", false), enabled: hasHooks("fixups") },
     handler: makeHandler(confs),
     output_filter: makeOutputFilter(confs),
     log_transaction: makeLogHook(confs),

@@ -11,12 +11,12 @@ export default defineModule({
   name: "welcome",
   description: "Serves mosaic's embedded welcome page (SetHandler welcome-page)",
   hooks: {
-    handler(r: Request) {
+    handler: { handles: ["welcome-page"], fn(r: Request) {
       if (r.handler !== "welcome-page") return DECLINED;
       if (r.uri !== "/" && r.uri !== "/index.html") throw new HttpError(404);
       if (r.method !== "GET" && r.method !== "HEAD") throw new HttpError(405, undefined, { Allow: "GET,HEAD,OPTIONS" });
       r.contentType = "text/html; charset=utf-8";
       return r.respond(page);
-    },
+    } },
   },
 });

@@ -8,6 +8,7 @@ import type { Runtime } from "../runtime.ts";
 import { errorPage, HttpError, STATUS_TEXT } from "./errors.ts";
 import { Request } from "./request.ts";
 import { serverName, serverPort } from "./url.ts";
+import { activeHooks } from "../hooks.ts";
 import { walkSections } from "./walk.ts";
 
 /** Phases in order, with the section walk between map_to_storage and header_parser. */
@@ -17,6 +18,7 @@ const ORDER: readonly (Phase | typeof WALK)[] = [
   WALK,
   ...PHASES.slice(PHASES.indexOf("map_to_storage") + 1),
 ];
+const WALK_INDEX = ORDER.indexOf(WALK);
 
 /** Runs one phase. run-first: stop at the first non-DECLINED; run-all: stop only at a Response. */
 export async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<Response | undefined> {
@@ -44,10 +46,13 @@ function run(rt: Runtime, r: Request, p: number, i: number): Response | Promise<
       walkSections(r, rt.cfg.modules);
       continue;
     }
-    const hooks = rt.cfg.hooks.phases[phase];
+    // Before the walk the server's defaults decide which hooks are enabled, after it the merged config.
+    const hooks = activeHooks(rt.cfg.hooks, p < WALK_INDEX ? r.server.lookupDefaults : r.perDir, r.server.moduleConfig)[phase];
     const first = RUN_FIRST.has(phase);
     for (; i < hooks.length; i++) {
-      const res = hooks[i]!.fn(r);
+      const h = hooks[i]!;
+      if (h.handles !== undefined && (r.handler === undefined || !h.handles.includes(r.handler))) continue;
+      const res = h.fn(r);
       if (res instanceof Promise) {
         const pp = p;
         const ii = i;
