@@ -40,7 +40,7 @@ const allowMethods = defineModule<undefined, AllowMethodsDir>({
   mergeDirConfig: (base, add) => ({ allowed: add.allowed ?? base.allowed }),
   hooks: {
     // am_check_access runs APR_HOOK_REALLY_FIRST among the access checkers.
-    access_checker: { fn: checkMethod, order: "reallyFirst" },
+    access_checker: { fn: checkMethod, order: "reallyFirst", enabled: (c): boolean => allowMethods.dirConf(c).allowed !== undefined },
   },
 });
 export default allowMethods;

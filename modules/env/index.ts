@@ -72,11 +72,14 @@ const env = defineModule<undefined, EnvDir>({
   createDirConfig: create,
   mergeDirConfig: merge,
   hooks: {
-    fixups: (r: Request): void => {
-      const d = env.dirConf(r);
-      if (!d || d.vars.size === 0) return;
-      const e = r.subprocessEnv;
-      for (const [k, v] of d.vars) if (!e.has(k)) e.set(k, v);
+    fixups: {
+      fn: (r: Request): void => {
+        const d = env.dirConf(r);
+        if (!d || d.vars.size === 0) return;
+        const e = r.subprocessEnv;
+        for (const [k, v] of d.vars) if (!e.has(k)) e.set(k, v);
+      },
+      enabled: (c): boolean => (env.dirConf(c)?.vars.size ?? 0) > 0,
     },
   },
 });

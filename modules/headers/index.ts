@@ -82,8 +82,15 @@ const headers = defineModule<undefined, HeadersDir>({
   createDirConfig: create,
   mergeDirConfig: merge,
   hooks: {
-    post_read_request: { fn: early, order: "first" },
-    fixups: { fn: fixupIn, order: "last" },
+    post_read_request: {
+      fn: early,
+      order: "first",
+      enabled: (c): boolean => {
+        const e = headers.dirConf(c).early;
+        return e.in.length + e.err.length + e.out.length > 0;
+      },
+    },
+    fixups: { fn: fixupIn, order: "last", enabled: (c): boolean => headers.dirConf(c).in.length > 0 },
     output_filter: { fn: filterOut },
   },
 });

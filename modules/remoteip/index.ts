@@ -118,7 +118,7 @@ const remoteip = defineModule<RemoteIpServer>({
     proxies: add.proxies ?? base.proxies,
   }),
   hooks: {
-    post_read_request: { fn: modifyRequest, order: "first" },
+    post_read_request: { fn: modifyRequest, order: "first", enabled: (c): boolean => remoteip.serverConf(c).header !== undefined },
   },
 });
 export default remoteip;

@@ -73,13 +73,19 @@ const setenvif = defineModule<SetEnvIfConf, SetEnvIfConf>({
   createDirConfig: createConf,
   mergeDirConfig: mergeConf,
   hooks: {
-    post_read_request: (r: Request): void => {
-      const list = setenvif.serverConf(r.server).conditions;
-      if (list.length) runConditions(r, list);
+    post_read_request: {
+      fn: (r: Request): void => {
+        const list = setenvif.serverConf(r.server).conditions;
+        if (list.length) runConditions(r, list);
+      },
+      enabled: (c): boolean => setenvif.serverConf(c).conditions.length > 0,
     },
-    header_parser: (r: Request): void => {
-      const list = setenvif.dirConf(r).conditions;
-      if (list.length) runConditions(r, list);
+    header_parser: {
+      fn: (r: Request): void => {
+        const list = setenvif.dirConf(r).conditions;
+        if (list.length) runConditions(r, list);
+      },
+      enabled: (c): boolean => setenvif.dirConf(c).conditions.length > 0,
     },
   },
 });
