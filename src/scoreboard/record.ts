@@ -51,6 +51,9 @@ const SELF_IDLE_MS = 60_000;
 const SWEEP_EVERY_MS = 5000;
 
 export class Recorder {
+  /** What this thread last wrote into each of its worker slots' text fields. */
+  private shadow: ({ client: string; vhost: string; protocol: string } | undefined)[] = [];
+  private vhostText = new WeakMap<object, string>();
   readonly sb: Scoreboard;
   readonly slot: number;
   readonly p: number;
@@ -192,9 +195,19 @@ export class Recorder {
     sb.set(w + W.connAccess, conn.requests);
     sb.f64[(w >> 1) + WF.startTime] = r.requestTime;
     sb.writeText(w, WT.request, r.theRequest);
-    sb.writeText(w, WT.client, r.conn.remoteAddr);
-    sb.writeText(w, WT.vhost, `${r.server.serverName}:${r.conn.localPort}`);
-    sb.writeText(w, WT.protocol, r.protocol === "HTTP/1.1" ? "http/1.1" : "http/1.0");
+    // Client, vhost and protocol rarely change between the requests a slot serves: only write the
+    // bytes when they do (this thread is the only writer of its slots' texts).
+    const shadow = (this.shadow[t] ??= { client: "", vhost: "", protocol: "" });
+    const client = r.conn.remoteAddr;
+    if (shadow.client !== client) sb.writeText(w, WT.client, (shadow.client = client));
+    let vhost = this.vhostText.get(r.server);
+    if (vhost === undefined || !vhost.endsWith(`:${r.conn.localPort}`)) {
+      vhost = `${r.server.serverName}:${r.conn.localPort}`;
+      this.vhostText.set(r.server, vhost);
+    }
+    if (shadow.vhost !== vhost) sb.writeText(w, WT.vhost, (shadow.vhost = vhost));
+    const protocol = r.protocol === "HTTP/1.1" ? "http/1.1" : "http/1.0";
+    if (shadow.protocol !== protocol) sb.writeText(w, WT.protocol, (shadow.protocol = protocol));
     if (conn.entry >= 0) this.table.busy(conn.entry, true);
   }
 
