@@ -40,14 +40,16 @@ export async function runPhase(rt: Runtime, r: Request, phase: Phase): Promise<R
  * The first hook that returns a promise continues the run in `resume`.
  */
 function run(rt: Runtime, r: Request, p: number, i: number): Response | Promise<Response> {
+  // Before the walk the server's defaults decide which hooks are enabled, after it the merged config.
+  let table = activeHooks(rt.cfg.hooks, p <= WALK_INDEX ? r.server.lookupDefaults : r.perDir, r.server.moduleConfig);
   for (; p < ORDER.length; p++, i = 0) {
     const phase = ORDER[p]!;
     if (phase === WALK) {
       walkSections(r, rt.cfg.modules);
+      table = activeHooks(rt.cfg.hooks, r.perDir, r.server.moduleConfig);
       continue;
     }
-    // Before the walk the server's defaults decide which hooks are enabled, after it the merged config.
-    const hooks = activeHooks(rt.cfg.hooks, p < WALK_INDEX ? r.server.lookupDefaults : r.perDir, r.server.moduleConfig)[phase];
+    const hooks = table[phase];
     const first = RUN_FIRST.has(phase);
     for (; i < hooks.length; i++) {
       const h = hooks[i]!;
