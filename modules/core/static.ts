@@ -98,7 +98,7 @@ function serveFile(r: Request): Response {
     lastModifiedSec = Math.floor(now / 1000);
   }
   const hi = r.headersIn;
-  const pre = evaluatePreconditions(hi, r.method !== "POST", etag, lastModifiedSec, Math.floor(now / 1000));
+  const pre = r.conditional ? evaluatePreconditions(hi, r.method !== "POST", etag, lastModifiedSec, Math.floor(now / 1000)) : 0;
   const ct = contentType(r.contentType, d.addDefaultCharset);
   if (pre === 0 && e.body !== null && lastModified === e.lastModified) {
     const fast = fromTemplate(r, e, ct, etag, hi);
@@ -116,7 +116,7 @@ function serveFile(r: Request): Response {
     return new Response(null, { status: 412, headers: h });
   }
   // Request-Range is the pre-RFC 2616 spelling (Netscape 2-3); Apache still honours it.
-  const range = hi.get("range") ?? hi.get("request-range");
+  const range = r.conditional ? (hi.get("range") ?? hi.get("request-range")) : null;
   let ranges: ByteRange[] | null | undefined;
   if (range !== null && ifRangeHolds(hi, etag, lastModifiedSec)) ranges = parseRange(range, e.size);
   if (ranges === null) throw new HttpError(416, undefined, { "Content-Range": `bytes */${e.size}` });
@@ -137,7 +137,7 @@ function fromTemplate(
   hi: Headers,
 ): Response | undefined {
   if (r.isHead || r.hasHeadersOut || r.contentEncoding || r.contentLanguage || ct === undefined) return undefined;
-  if (hi.has("range") || hi.has("request-range")) return undefined;
+  if (r.conditional && (hi.has("range") || hi.has("request-range"))) return undefined;
   const banner = r.rt.banner;
   const key = `${ct}\0${etag ?? ""}\0${banner}`;
   let t = e.template;

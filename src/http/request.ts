@@ -108,6 +108,11 @@ export class Request {
    */
   prebuilt: Response | undefined = undefined;
   prebuiltLength = 0;
+  /**
+   * False when the request has none of the conditional or range headers (If-*, Range), as the front
+   * found while checking the headers: the default handler then skips evaluating them.
+   */
+  conditional = true;
   /** True once the body length is known (Content-Length, HEAD, prebuilt): logged without counting. */
   sized = false;
 
