@@ -1,7 +1,7 @@
 // The default handler (Apache's default_handler in core.c): static files, validators, conditionals, ranges.
 import { HttpError } from "../../src/http/errors.ts";
 import type { Request } from "../../src/http/request.ts";
-import { logError } from "../../src/log/error-log.ts";
+import { logEnabled, logError } from "../../src/log/error-log.ts";
 import type { DECLINED } from "../../src/module.ts";
 import type { CoreDir } from "./config.ts";
 import core from "./index.ts";
@@ -61,7 +61,7 @@ function trace(r: Request): Response {
 function serveFile(r: Request): Response {
   const st = r.finfo;
   if (st === null) {
-    logError(r, "info", "core", `AH00128: File does not exist: ${r.filename}${r.pathInfo}`);
+    if (logEnabled(r, "info", "core")) logError(r, "info", "core", `AH00128: File does not exist: ${r.filename}${r.pathInfo}`);
     throw new HttpError(404);
   }
   if (st.isDirectory()) {

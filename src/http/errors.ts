@@ -9,7 +9,11 @@ export class HttpError extends Error {
     /** Close the connection after the answer (400, 414, 501 do, as Apache does). */
     readonly close = false,
   ) {
+    // A status to answer with, not a fault: no stack trace to capture (a 404 costs less).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message ?? STATUS_TEXT[status] ?? "Error");
+    Error.stackTraceLimit = limit;
     this.name = "HttpError";
   }
 }

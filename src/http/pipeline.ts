@@ -99,7 +99,7 @@ export function errorResponse(rt: Runtime, r: Request, e: unknown): Response | P
   }
   if (err.close) r.closeConnection = true;
   r.status = err.status;
-  const headers = new Headers(r.errHeadersOut);
+  const headers = r.hasErrHeaders ? new Headers(r.errHeadersOut) : new Headers();
   r.errHeadersSent = true;
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers.set(k, v);
   const dir = core.dirConf(r);

@@ -196,6 +196,24 @@ function callSite(): string | undefined {
   return m ? `${m[1]}(${m[2]})` : undefined;
 }
 
+function wanted(n: number, r: Request | undefined, log: ServerLog | undefined, module: string): boolean {
+  if (log) {
+    const dir = r && dirLevel ? dirLevel(r) : undefined;
+    const configured = dir ? effectiveLevel(dir, module, log.level) : effectiveLevel(log.level, module);
+    // notice is always written to files: startup and shutdown lines must not be filtered away.
+    return n <= configured || (n === NOTICE && !log.syslog);
+  }
+  return n <= startupLevel || n === NOTICE;
+}
+
+/**
+ * Whether logError would write a message of this level and module for the request: lets a hot path
+ * skip building a message nobody reads (a 404's AH00128 at info).
+ */
+export function logEnabled(r: Request, level: Level, module: string): boolean {
+  return wanted(LEVEL[level], r, servers.get(r.server), module);
+}
+
 /**
  * Logs one message. `message` starts with its stable id (`AH01630: client denied by server
  * configuration: /x`); `module` is the short name (`authz_core`). Cheap when the level is off: one
@@ -214,14 +232,7 @@ export function logError(
   const r = where && isRequest(where) ? where : undefined;
   const server = r ? r.server : (where as ServerRec | undefined);
   const log = server && servers.get(server);
-  if (log) {
-    const dir = r && dirLevel ? dirLevel(r) : undefined;
-    const configured = dir ? effectiveLevel(dir, module, log.level) : effectiveLevel(log.level, module);
-    // notice is always written to files: startup and shutdown lines must not be filtered away.
-    if (n > configured && (n !== NOTICE || log.syslog)) return;
-  } else if (n > startupLevel && n !== NOTICE) {
-    return;
-  }
+  if (!wanted(n, r, log, module)) return;
   const fmt = log?.format;
   const site = n >= (fmt ? fmt.siteFrom : DEBUG) ? callSite() : undefined;
   const info: ErrorInfo = {
