@@ -27,8 +27,20 @@ const OPTION_NAMES: Record<string, number> = {
 };
 
 /** Directives other modules own in Apache but that mosaic accepts and records (no behaviour yet). */
-const RECORDED = ["Mutex", "DefaultRuntimeDir", "EnableMMAP", "ServerSignature_", "LimitXMLRequestBody", "Protocols", "AcceptFilter", "CoreDumpDirectory", "MaxMemFree", "ThreadStackSize", "ReceiveBufferSize", "SendBufferSize", "TypesConfig_", "ContentDigest", "FileETag_", "AddOutputFilterByType_"]
-  .filter((n) => !n.endsWith("_"));
+const RECORDED = [
+  "Mutex",
+  "DefaultRuntimeDir",
+  "EnableMMAP",
+  "LimitXMLRequestBody",
+  "Protocols",
+  "AcceptFilter",
+  "CoreDumpDirectory",
+  "MaxMemFree",
+  "ThreadStackSize",
+  "ReceiveBufferSize",
+  "SendBufferSize",
+  "ContentDigest",
+];
 
 /**
  * Set{Output,Input}Filter: one argument, names split on ';' as core_insert_filter's ap_getword does.
